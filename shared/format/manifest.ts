@@ -1,0 +1,82 @@
+/**
+ * Manifest: what a backup is. Canonical JSON carrying a SHA-256 of itself, written last, after
+ * every chunk and index it names is durable. Self-describing, so a catalog can be rebuilt from
+ * a datastore alone. Times are assigned by the storage that commits it, never by the client.
+ */
+import { createHash } from 'node:crypto';
+import { z } from 'zod';
+import { CorruptDataError } from '../errors.js';
+import { ObjectName, Ulid } from '../ids.js';
+import { canonicalJson } from './canonical-json.js';
+
+export const MANIFEST_FORMAT = 'bulwark-manifest';
+export const MANIFEST_VERSION = 1;
+
+/** One disk of a backup. */
+export const ManifestDisk = z.object({
+  name: ObjectName,
+  sizeBytes: z.number().int().nonnegative(),
+  chunkCount: z.number().int().nonnegative(),
+  zeroChunks: z.number().int().nonnegative(),
+  /** SHA-256 hex of the disk's whole .fidx file. */
+  indexSha256: z.string().regex(/^[0-9a-f]{64}$/),
+});
+export type ManifestDisk = z.infer<typeof ManifestDisk>;
+
+/** The manifest without its checksum. */
+export const ManifestBody = z.object({
+  format: z.literal(MANIFEST_FORMAT),
+  version: z.literal(MANIFEST_VERSION),
+  backupId: Ulid,
+  vm: ObjectName,
+  datastoreId: z.string().min(1),
+  createdAt: z.iso.datetime(),
+  jobId: z.string(),
+  attempt: z.number().int().nonnegative(),
+  mode: z.enum(['full', 'incremental']),
+  parentBackupId: Ulid.nullable(),
+  /** How changed data was found: 'hash' (read and hash everything), later 'dirty-bitmap'. */
+  changeTracking: z.string().min(1),
+  /** Why a cheaper method was not used, when it was not (e.g. the bitmap was lost). */
+  changeTrackingNote: z.string().nullable(),
+  chunkSizeBytes: z.number().int().positive(),
+  disks: z.array(ManifestDisk).min(1),
+  stats: z.record(z.string(), z.union([z.number(), z.string()])),
+});
+export type ManifestBody = z.infer<typeof ManifestBody>;
+
+/** A checked manifest. */
+export type Manifest = ManifestBody & { readonly checksum: string };
+
+function checksumOf(body: ManifestBody): string {
+  return createHash('sha256').update(canonicalJson(body)).digest('hex');
+}
+
+/** The manifest file for a body: canonical JSON with its checksum. */
+export function encodeManifest(body: ManifestBody): Buffer {
+  const parsed = ManifestBody.parse(body);
+  return Buffer.from(canonicalJson({ ...parsed, checksum: checksumOf(parsed) }), 'utf8');
+}
+
+/** Checks and decodes a manifest file; any damage is a CorruptDataError naming `what`. */
+export function decodeManifest(file: Uint8Array, what = 'manifest'): Manifest {
+  let value: unknown;
+  try {
+    value = JSON.parse(Buffer.from(file.buffer, file.byteOffset, file.byteLength).toString('utf8'));
+  } catch {
+    throw new CorruptDataError(what, 'not valid JSON');
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new CorruptDataError(what, 'not a JSON object');
+  }
+  const { checksum, ...rest } = value as Record<string, unknown>;
+  const body = ManifestBody.safeParse(rest);
+  if (!body.success) {
+    const issue = body.error.issues[0];
+    throw new CorruptDataError(what, `invalid field ${issue?.path.join('.') ?? ''}: ${issue?.message ?? ''}`);
+  }
+  if (typeof checksum !== 'string' || checksum !== checksumOf(body.data)) {
+    throw new CorruptDataError(what, 'checksum mismatch');
+  }
+  return { ...body.data, checksum };
+}

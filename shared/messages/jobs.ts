@@ -1,0 +1,70 @@
+/**
+ * Job messages: what the controller asks a worker to do. One zod schema per kind, used by the
+ * publisher and the worker alike. `attempt` is the controller's retry number (not JetStream's
+ * delivery count); together with `jobId` it keys storage sessions, so a redelivered attempt whose
+ * backup already committed reports that backup instead of making another.
+ */
+import { z } from 'zod';
+import { ObjectName, SiteId } from '../ids.js';
+
+/** A storage the job talks to: its site and gRPC address. */
+export const StorageRef = z.object({
+  site: SiteId,
+  address: z.string().min(1),
+});
+export type StorageRef = z.infer<typeof StorageRef>;
+
+export const BackupMode = z.enum(['auto', 'full', 'incremental']);
+export type BackupMode = z.infer<typeof BackupMode>;
+
+export const BackupJobParams = z.object({
+  vm: ObjectName,
+  mode: BackupMode,
+  storage: StorageRef,
+});
+export type BackupJobParams = z.infer<typeof BackupJobParams>;
+
+export const RestoreJobParams = z.object({
+  backupId: z.string().min(1),
+  vm: ObjectName,
+  /** Absolute directory on the agent's host; disks land there as <disk>.img. */
+  targetDir: z.string().startsWith('/', 'must be an absolute path'),
+  storage: StorageRef,
+});
+export type RestoreJobParams = z.infer<typeof RestoreJobParams>;
+
+export const SyncJobParams = z.object({
+  /** The storage to pull from; the job runs at the replica. */
+  source: StorageRef,
+});
+export type SyncJobParams = z.infer<typeof SyncJobParams>;
+
+export const VerifyJobParams = z.object({
+  repair: z.boolean(),
+  /** Storages that may supply good copies of damaged chunks. */
+  peers: z.array(StorageRef),
+});
+export type VerifyJobParams = z.infer<typeof VerifyJobParams>;
+
+const jobBase = {
+  jobId: z.string().min(1),
+  attempt: z.number().int().positive(),
+  createdAt: z.iso.datetime(),
+};
+
+/** A job as published on `bulwark.jobs.<site>.<worker>`. */
+export const JobMessage = z.discriminatedUnion('kind', [
+  z.object({ ...jobBase, kind: z.literal('backup'), params: BackupJobParams }),
+  z.object({ ...jobBase, kind: z.literal('restore'), params: RestoreJobParams }),
+  z.object({ ...jobBase, kind: z.literal('sync'), params: SyncJobParams }),
+  z.object({ ...jobBase, kind: z.literal('verify'), params: VerifyJobParams }),
+]);
+export type JobMessage = z.infer<typeof JobMessage>;
+export type JobKind = JobMessage['kind'];
+export const JobKind = z.enum(['backup', 'restore', 'sync', 'verify']);
+
+/** Which job kinds each worker kind runs. */
+export const jobKindsOf = {
+  agent: ['backup', 'restore'],
+  storage: ['sync', 'verify'],
+} as const satisfies Record<string, readonly JobKind[]>;

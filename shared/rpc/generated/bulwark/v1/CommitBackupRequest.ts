@@ -1,0 +1,12 @@
+// Original file: proto/bulwark/v1/blockstore.proto
+
+
+export interface CommitBackupRequest {
+  'sessionId'?: (string);
+  'statsJson'?: (string);
+}
+
+export interface CommitBackupRequest__Output {
+  'sessionId': (string);
+  'statsJson': (string);
+}

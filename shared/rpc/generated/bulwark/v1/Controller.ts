@@ -1,0 +1,144 @@
+// Original file: proto/bulwark/v1/controller.proto
+
+import type * as grpc from '@grpc/grpc-js'
+import type { MethodDefinition } from '@grpc/proto-loader'
+import type { GetJobRequest as _bulwark_v1_GetJobRequest, GetJobRequest__Output as _bulwark_v1_GetJobRequest__Output } from '../../bulwark/v1/GetJobRequest.js';
+import type { Job as _bulwark_v1_Job, Job__Output as _bulwark_v1_Job__Output } from '../../bulwark/v1/Job.js';
+import type { ListCatalogBackupsRequest as _bulwark_v1_ListCatalogBackupsRequest, ListCatalogBackupsRequest__Output as _bulwark_v1_ListCatalogBackupsRequest__Output } from '../../bulwark/v1/ListCatalogBackupsRequest.js';
+import type { ListCatalogBackupsResponse as _bulwark_v1_ListCatalogBackupsResponse, ListCatalogBackupsResponse__Output as _bulwark_v1_ListCatalogBackupsResponse__Output } from '../../bulwark/v1/ListCatalogBackupsResponse.js';
+import type { ListJobsRequest as _bulwark_v1_ListJobsRequest, ListJobsRequest__Output as _bulwark_v1_ListJobsRequest__Output } from '../../bulwark/v1/ListJobsRequest.js';
+import type { ListJobsResponse as _bulwark_v1_ListJobsResponse, ListJobsResponse__Output as _bulwark_v1_ListJobsResponse__Output } from '../../bulwark/v1/ListJobsResponse.js';
+import type { ListVmsRequest as _bulwark_v1_ListVmsRequest, ListVmsRequest__Output as _bulwark_v1_ListVmsRequest__Output } from '../../bulwark/v1/ListVmsRequest.js';
+import type { ListVmsResponse as _bulwark_v1_ListVmsResponse, ListVmsResponse__Output as _bulwark_v1_ListVmsResponse__Output } from '../../bulwark/v1/ListVmsResponse.js';
+import type { ListWorkersRequest as _bulwark_v1_ListWorkersRequest, ListWorkersRequest__Output as _bulwark_v1_ListWorkersRequest__Output } from '../../bulwark/v1/ListWorkersRequest.js';
+import type { ListWorkersResponse as _bulwark_v1_ListWorkersResponse, ListWorkersResponse__Output as _bulwark_v1_ListWorkersResponse__Output } from '../../bulwark/v1/ListWorkersResponse.js';
+import type { StartBackupRequest as _bulwark_v1_StartBackupRequest, StartBackupRequest__Output as _bulwark_v1_StartBackupRequest__Output } from '../../bulwark/v1/StartBackupRequest.js';
+import type { StartRestoreRequest as _bulwark_v1_StartRestoreRequest, StartRestoreRequest__Output as _bulwark_v1_StartRestoreRequest__Output } from '../../bulwark/v1/StartRestoreRequest.js';
+import type { StartSyncRequest as _bulwark_v1_StartSyncRequest, StartSyncRequest__Output as _bulwark_v1_StartSyncRequest__Output } from '../../bulwark/v1/StartSyncRequest.js';
+import type { StartVerifyRequest as _bulwark_v1_StartVerifyRequest, StartVerifyRequest__Output as _bulwark_v1_StartVerifyRequest__Output } from '../../bulwark/v1/StartVerifyRequest.js';
+import type { WatchJobRequest as _bulwark_v1_WatchJobRequest, WatchJobRequest__Output as _bulwark_v1_WatchJobRequest__Output } from '../../bulwark/v1/WatchJobRequest.js';
+
+export interface ControllerClient extends grpc.Client {
+  GetJob(argument: _bulwark_v1_GetJobRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_bulwark_v1_Job__Output>): grpc.ClientUnaryCall;
+  GetJob(argument: _bulwark_v1_GetJobRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_bulwark_v1_Job__Output>): grpc.ClientUnaryCall;
+  GetJob(argument: _bulwark_v1_GetJobRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_bulwark_v1_Job__Output>): grpc.ClientUnaryCall;
+  GetJob(argument: _bulwark_v1_GetJobRequest, callback: grpc.requestCallback<_bulwark_v1_Job__Output>): grpc.ClientUnaryCall;
+  getJob(argument: _bulwark_v1_GetJobRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_bulwark_v1_Job__Output>): grpc.ClientUnaryCall;
+  getJob(argument: _bulwark_v1_GetJobRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_bulwark_v1_Job__Output>): grpc.ClientUnaryCall;
+  getJob(argument: _bulwark_v1_GetJobRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_bulwark_v1_Job__Output>): grpc.ClientUnaryCall;
+  getJob(argument: _bulwark_v1_GetJobRequest, callback: grpc.requestCallback<_bulwark_v1_Job__Output>): grpc.ClientUnaryCall;
+  
+  ListCatalogBackups(argument: _bulwark_v1_ListCatalogBackupsRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_bulwark_v1_ListCatalogBackupsResponse__Output>): grpc.ClientUnaryCall;
+  ListCatalogBackups(argument: _bulwark_v1_ListCatalogBackupsRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_bulwark_v1_ListCatalogBackupsResponse__Output>): grpc.ClientUnaryCall;
+  ListCatalogBackups(argument: _bulwark_v1_ListCatalogBackupsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_bulwark_v1_ListCatalogBackupsResponse__Output>): grpc.ClientUnaryCall;
+  ListCatalogBackups(argument: _bulwark_v1_ListCatalogBackupsRequest, callback: grpc.requestCallback<_bulwark_v1_ListCatalogBackupsResponse__Output>): grpc.ClientUnaryCall;
+  listCatalogBackups(argument: _bulwark_v1_ListCatalogBackupsRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_bulwark_v1_ListCatalogBackupsResponse__Output>): grpc.ClientUnaryCall;
+  listCatalogBackups(argument: _bulwark_v1_ListCatalogBackupsRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_bulwark_v1_ListCatalogBackupsResponse__Output>): grpc.ClientUnaryCall;
+  listCatalogBackups(argument: _bulwark_v1_ListCatalogBackupsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_bulwark_v1_ListCatalogBackupsResponse__Output>): grpc.ClientUnaryCall;
+  listCatalogBackups(argument: _bulwark_v1_ListCatalogBackupsRequest, callback: grpc.requestCallback<_bulwark_v1_ListCatalogBackupsResponse__Output>): grpc.ClientUnaryCall;
+  
+  ListJobs(argument: _bulwark_v1_ListJobsRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_bulwark_v1_ListJobsResponse__Output>): grpc.ClientUnaryCall;
+  ListJobs(argument: _bulwark_v1_ListJobsRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_bulwark_v1_ListJobsResponse__Output>): grpc.ClientUnaryCall;
+  ListJobs(argument: _bulwark_v1_ListJobsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_bulwark_v1_ListJobsResponse__Output>): grpc.ClientUnaryCall;
+  ListJobs(argument: _bulwark_v1_ListJobsRequest, callback: grpc.requestCallback<_bulwark_v1_ListJobsResponse__Output>): grpc.ClientUnaryCall;
+  listJobs(argument: _bulwark_v1_ListJobsRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_bulwark_v1_ListJobsResponse__Output>): grpc.ClientUnaryCall;
+  listJobs(argument: _bulwark_v1_ListJobsRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_bulwark_v1_ListJobsResponse__Output>): grpc.ClientUnaryCall;
+  listJobs(argument: _bulwark_v1_ListJobsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_bulwark_v1_ListJobsResponse__Output>): grpc.ClientUnaryCall;
+  listJobs(argument: _bulwark_v1_ListJobsRequest, callback: grpc.requestCallback<_bulwark_v1_ListJobsResponse__Output>): grpc.ClientUnaryCall;
+  
+  ListVms(argument: _bulwark_v1_ListVmsRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_bulwark_v1_ListVmsResponse__Output>): grpc.ClientUnaryCall;
+  ListVms(argument: _bulwark_v1_ListVmsRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_bulwark_v1_ListVmsResponse__Output>): grpc.ClientUnaryCall;
+  ListVms(argument: _bulwark_v1_ListVmsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_bulwark_v1_ListVmsResponse__Output>): grpc.ClientUnaryCall;
+  ListVms(argument: _bulwark_v1_ListVmsRequest, callback: grpc.requestCallback<_bulwark_v1_ListVmsResponse__Output>): grpc.ClientUnaryCall;
+  listVms(argument: _bulwark_v1_ListVmsRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_bulwark_v1_ListVmsResponse__Output>): grpc.ClientUnaryCall;
+  listVms(argument: _bulwark_v1_ListVmsRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_bulwark_v1_ListVmsResponse__Output>): grpc.ClientUnaryCall;
+  listVms(argument: _bulwark_v1_ListVmsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_bulwark_v1_ListVmsResponse__Output>): grpc.ClientUnaryCall;
+  listVms(argument: _bulwark_v1_ListVmsRequest, callback: grpc.requestCallback<_bulwark_v1_ListVmsResponse__Output>): grpc.ClientUnaryCall;
+  
+  ListWorkers(argument: _bulwark_v1_ListWorkersRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_bulwark_v1_ListWorkersResponse__Output>): grpc.ClientUnaryCall;
+  ListWorkers(argument: _bulwark_v1_ListWorkersRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_bulwark_v1_ListWorkersResponse__Output>): grpc.ClientUnaryCall;
+  ListWorkers(argument: _bulwark_v1_ListWorkersRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_bulwark_v1_ListWorkersResponse__Output>): grpc.ClientUnaryCall;
+  ListWorkers(argument: _bulwark_v1_ListWorkersRequest, callback: grpc.requestCallback<_bulwark_v1_ListWorkersResponse__Output>): grpc.ClientUnaryCall;
+  listWorkers(argument: _bulwark_v1_ListWorkersRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_bulwark_v1_ListWorkersResponse__Output>): grpc.ClientUnaryCall;
+  listWorkers(argument: _bulwark_v1_ListWorkersRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_bulwark_v1_ListWorkersResponse__Output>): grpc.ClientUnaryCall;
+  listWorkers(argument: _bulwark_v1_ListWorkersRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_bulwark_v1_ListWorkersResponse__Output>): grpc.ClientUnaryCall;
+  listWorkers(argument: _bulwark_v1_ListWorkersRequest, callback: grpc.requestCallback<_bulwark_v1_ListWorkersResponse__Output>): grpc.ClientUnaryCall;
+  
+  StartBackup(argument: _bulwark_v1_StartBackupRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_bulwark_v1_Job__Output>): grpc.ClientUnaryCall;
+  StartBackup(argument: _bulwark_v1_StartBackupRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_bulwark_v1_Job__Output>): grpc.ClientUnaryCall;
+  StartBackup(argument: _bulwark_v1_StartBackupRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_bulwark_v1_Job__Output>): grpc.ClientUnaryCall;
+  StartBackup(argument: _bulwark_v1_StartBackupRequest, callback: grpc.requestCallback<_bulwark_v1_Job__Output>): grpc.ClientUnaryCall;
+  startBackup(argument: _bulwark_v1_StartBackupRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_bulwark_v1_Job__Output>): grpc.ClientUnaryCall;
+  startBackup(argument: _bulwark_v1_StartBackupRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_bulwark_v1_Job__Output>): grpc.ClientUnaryCall;
+  startBackup(argument: _bulwark_v1_StartBackupRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_bulwark_v1_Job__Output>): grpc.ClientUnaryCall;
+  startBackup(argument: _bulwark_v1_StartBackupRequest, callback: grpc.requestCallback<_bulwark_v1_Job__Output>): grpc.ClientUnaryCall;
+  
+  StartRestore(argument: _bulwark_v1_StartRestoreRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_bulwark_v1_Job__Output>): grpc.ClientUnaryCall;
+  StartRestore(argument: _bulwark_v1_StartRestoreRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_bulwark_v1_Job__Output>): grpc.ClientUnaryCall;
+  StartRestore(argument: _bulwark_v1_StartRestoreRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_bulwark_v1_Job__Output>): grpc.ClientUnaryCall;
+  StartRestore(argument: _bulwark_v1_StartRestoreRequest, callback: grpc.requestCallback<_bulwark_v1_Job__Output>): grpc.ClientUnaryCall;
+  startRestore(argument: _bulwark_v1_StartRestoreRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_bulwark_v1_Job__Output>): grpc.ClientUnaryCall;
+  startRestore(argument: _bulwark_v1_StartRestoreRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_bulwark_v1_Job__Output>): grpc.ClientUnaryCall;
+  startRestore(argument: _bulwark_v1_StartRestoreRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_bulwark_v1_Job__Output>): grpc.ClientUnaryCall;
+  startRestore(argument: _bulwark_v1_StartRestoreRequest, callback: grpc.requestCallback<_bulwark_v1_Job__Output>): grpc.ClientUnaryCall;
+  
+  StartSync(argument: _bulwark_v1_StartSyncRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_bulwark_v1_Job__Output>): grpc.ClientUnaryCall;
+  StartSync(argument: _bulwark_v1_StartSyncRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_bulwark_v1_Job__Output>): grpc.ClientUnaryCall;
+  StartSync(argument: _bulwark_v1_StartSyncRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_bulwark_v1_Job__Output>): grpc.ClientUnaryCall;
+  StartSync(argument: _bulwark_v1_StartSyncRequest, callback: grpc.requestCallback<_bulwark_v1_Job__Output>): grpc.ClientUnaryCall;
+  startSync(argument: _bulwark_v1_StartSyncRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_bulwark_v1_Job__Output>): grpc.ClientUnaryCall;
+  startSync(argument: _bulwark_v1_StartSyncRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_bulwark_v1_Job__Output>): grpc.ClientUnaryCall;
+  startSync(argument: _bulwark_v1_StartSyncRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_bulwark_v1_Job__Output>): grpc.ClientUnaryCall;
+  startSync(argument: _bulwark_v1_StartSyncRequest, callback: grpc.requestCallback<_bulwark_v1_Job__Output>): grpc.ClientUnaryCall;
+  
+  StartVerify(argument: _bulwark_v1_StartVerifyRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_bulwark_v1_Job__Output>): grpc.ClientUnaryCall;
+  StartVerify(argument: _bulwark_v1_StartVerifyRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_bulwark_v1_Job__Output>): grpc.ClientUnaryCall;
+  StartVerify(argument: _bulwark_v1_StartVerifyRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_bulwark_v1_Job__Output>): grpc.ClientUnaryCall;
+  StartVerify(argument: _bulwark_v1_StartVerifyRequest, callback: grpc.requestCallback<_bulwark_v1_Job__Output>): grpc.ClientUnaryCall;
+  startVerify(argument: _bulwark_v1_StartVerifyRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_bulwark_v1_Job__Output>): grpc.ClientUnaryCall;
+  startVerify(argument: _bulwark_v1_StartVerifyRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_bulwark_v1_Job__Output>): grpc.ClientUnaryCall;
+  startVerify(argument: _bulwark_v1_StartVerifyRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_bulwark_v1_Job__Output>): grpc.ClientUnaryCall;
+  startVerify(argument: _bulwark_v1_StartVerifyRequest, callback: grpc.requestCallback<_bulwark_v1_Job__Output>): grpc.ClientUnaryCall;
+  
+  WatchJob(argument: _bulwark_v1_WatchJobRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_bulwark_v1_Job__Output>;
+  WatchJob(argument: _bulwark_v1_WatchJobRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_bulwark_v1_Job__Output>;
+  watchJob(argument: _bulwark_v1_WatchJobRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_bulwark_v1_Job__Output>;
+  watchJob(argument: _bulwark_v1_WatchJobRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_bulwark_v1_Job__Output>;
+  
+}
+
+export interface ControllerHandlers extends grpc.UntypedServiceImplementation {
+  GetJob: grpc.handleUnaryCall<_bulwark_v1_GetJobRequest__Output, _bulwark_v1_Job>;
+  
+  ListCatalogBackups: grpc.handleUnaryCall<_bulwark_v1_ListCatalogBackupsRequest__Output, _bulwark_v1_ListCatalogBackupsResponse>;
+  
+  ListJobs: grpc.handleUnaryCall<_bulwark_v1_ListJobsRequest__Output, _bulwark_v1_ListJobsResponse>;
+  
+  ListVms: grpc.handleUnaryCall<_bulwark_v1_ListVmsRequest__Output, _bulwark_v1_ListVmsResponse>;
+  
+  ListWorkers: grpc.handleUnaryCall<_bulwark_v1_ListWorkersRequest__Output, _bulwark_v1_ListWorkersResponse>;
+  
+  StartBackup: grpc.handleUnaryCall<_bulwark_v1_StartBackupRequest__Output, _bulwark_v1_Job>;
+  
+  StartRestore: grpc.handleUnaryCall<_bulwark_v1_StartRestoreRequest__Output, _bulwark_v1_Job>;
+  
+  StartSync: grpc.handleUnaryCall<_bulwark_v1_StartSyncRequest__Output, _bulwark_v1_Job>;
+  
+  StartVerify: grpc.handleUnaryCall<_bulwark_v1_StartVerifyRequest__Output, _bulwark_v1_Job>;
+  
+  WatchJob: grpc.handleServerStreamingCall<_bulwark_v1_WatchJobRequest__Output, _bulwark_v1_Job>;
+  
+}
+
+export interface ControllerDefinition extends grpc.ServiceDefinition {
+  GetJob: MethodDefinition<_bulwark_v1_GetJobRequest, _bulwark_v1_Job, _bulwark_v1_GetJobRequest__Output, _bulwark_v1_Job__Output>
+  ListCatalogBackups: MethodDefinition<_bulwark_v1_ListCatalogBackupsRequest, _bulwark_v1_ListCatalogBackupsResponse, _bulwark_v1_ListCatalogBackupsRequest__Output, _bulwark_v1_ListCatalogBackupsResponse__Output>
+  ListJobs: MethodDefinition<_bulwark_v1_ListJobsRequest, _bulwark_v1_ListJobsResponse, _bulwark_v1_ListJobsRequest__Output, _bulwark_v1_ListJobsResponse__Output>
+  ListVms: MethodDefinition<_bulwark_v1_ListVmsRequest, _bulwark_v1_ListVmsResponse, _bulwark_v1_ListVmsRequest__Output, _bulwark_v1_ListVmsResponse__Output>
+  ListWorkers: MethodDefinition<_bulwark_v1_ListWorkersRequest, _bulwark_v1_ListWorkersResponse, _bulwark_v1_ListWorkersRequest__Output, _bulwark_v1_ListWorkersResponse__Output>
+  StartBackup: MethodDefinition<_bulwark_v1_StartBackupRequest, _bulwark_v1_Job, _bulwark_v1_StartBackupRequest__Output, _bulwark_v1_Job__Output>
+  StartRestore: MethodDefinition<_bulwark_v1_StartRestoreRequest, _bulwark_v1_Job, _bulwark_v1_StartRestoreRequest__Output, _bulwark_v1_Job__Output>
+  StartSync: MethodDefinition<_bulwark_v1_StartSyncRequest, _bulwark_v1_Job, _bulwark_v1_StartSyncRequest__Output, _bulwark_v1_Job__Output>
+  StartVerify: MethodDefinition<_bulwark_v1_StartVerifyRequest, _bulwark_v1_Job, _bulwark_v1_StartVerifyRequest__Output, _bulwark_v1_Job__Output>
+  WatchJob: MethodDefinition<_bulwark_v1_WatchJobRequest, _bulwark_v1_Job, _bulwark_v1_WatchJobRequest__Output, _bulwark_v1_Job__Output>
+}

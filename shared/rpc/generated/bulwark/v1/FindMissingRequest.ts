@@ -1,0 +1,10 @@
+// Original file: proto/bulwark/v1/blockstore.proto
+
+
+export interface FindMissingRequest {
+  'digests'?: (Buffer | Uint8Array | string)[];
+}
+
+export interface FindMissingRequest__Output {
+  'digests': (Buffer)[];
+}

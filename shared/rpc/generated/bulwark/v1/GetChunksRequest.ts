@@ -1,0 +1,10 @@
+// Original file: proto/bulwark/v1/blockstore.proto
+
+
+export interface GetChunksRequest {
+  'digests'?: (Buffer | Uint8Array | string)[];
+}
+
+export interface GetChunksRequest__Output {
+  'digests': (Buffer)[];
+}

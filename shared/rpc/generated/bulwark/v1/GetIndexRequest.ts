@@ -1,0 +1,12 @@
+// Original file: proto/bulwark/v1/blockstore.proto
+
+
+export interface GetIndexRequest {
+  'backupId'?: (string);
+  'disk'?: (string);
+}
+
+export interface GetIndexRequest__Output {
+  'backupId': (string);
+  'disk': (string);
+}

@@ -1,0 +1,10 @@
+// Original file: proto/bulwark/v1/blockstore.proto
+
+
+export interface GetManifestRequest {
+  'backupId'?: (string);
+}
+
+export interface GetManifestRequest__Output {
+  'backupId': (string);
+}

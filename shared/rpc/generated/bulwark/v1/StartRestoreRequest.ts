@@ -1,0 +1,16 @@
+// Original file: proto/bulwark/v1/controller.proto
+
+
+export interface StartRestoreRequest {
+  'backupId'?: (string);
+  'targetDir'?: (string);
+  'site'?: (string);
+  'worker'?: (string);
+}
+
+export interface StartRestoreRequest__Output {
+  'backupId': (string);
+  'targetDir': (string);
+  'site': (string);
+  'worker': (string);
+}

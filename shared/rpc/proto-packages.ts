@@ -1,0 +1,64 @@
+import * as grpc from '@grpc/grpc-js';
+import * as protoLoader from '@grpc/proto-loader';
+import { fileURLToPath } from 'node:url';
+import type { ProtoGrpcType as BlockStoreProto } from './generated/blockstore.js';
+import type { ProtoGrpcType as ControllerProto } from './generated/controller.js';
+
+import type { BlockStoreClient } from './generated/bulwark/v1/BlockStore.js';
+import type { ControllerClient } from './generated/bulwark/v1/Controller.js';
+
+export type { BlockStoreClient, BlockStoreHandlers } from './generated/bulwark/v1/BlockStore.js';
+export type { ControllerClient, ControllerHandlers } from './generated/bulwark/v1/Controller.js';
+
+const protoRoot = fileURLToPath(new URL('../../proto', import.meta.url));
+
+/** Loader options matching the generated types (scripts/gen-proto.sh): keep both in step. */
+const loaderOptions: protoLoader.Options = {
+  keepCase: false,
+  longs: Number,
+  enums: String,
+  defaults: true,
+  oneofs: true,
+  includeDirs: [protoRoot],
+};
+
+let blockStore: BlockStoreProto | undefined;
+let controller: ControllerProto | undefined;
+
+/** The loaded `bulwark.v1` BlockStore package (service definition and client constructor). */
+export function blockStorePackage(): BlockStoreProto['bulwark']['v1'] {
+  blockStore ??= grpc.loadPackageDefinition(
+    protoLoader.loadSync('bulwark/v1/blockstore.proto', loaderOptions),
+  ) as unknown as BlockStoreProto;
+  return blockStore.bulwark.v1;
+}
+
+/** The loaded `bulwark.v1` Controller package. */
+export function controllerPackage(): ControllerProto['bulwark']['v1'] {
+  controller ??= grpc.loadPackageDefinition(
+    protoLoader.loadSync('bulwark/v1/controller.proto', loaderOptions),
+  ) as unknown as ControllerProto;
+  return controller.bulwark.v1;
+}
+
+/** Message size limit for data-plane channels: a 4 MiB chunk plus headers fits. */
+export const MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
+
+/** Channel options for data-plane clients: large messages, 4 MiB receive window (2x downloads). */
+export const dataPlaneChannelOptions: grpc.ChannelOptions = {
+  'grpc.max_send_message_length': MAX_MESSAGE_BYTES,
+  'grpc.max_receive_message_length': MAX_MESSAGE_BYTES,
+  'grpc-node.flow_control_window': 4 * 1024 * 1024,
+};
+
+/** A BlockStore client on an insecure channel (mTLS comes with the security work). */
+export function createBlockStoreClient(address: string): BlockStoreClient {
+  const { BlockStore } = blockStorePackage();
+  return new BlockStore(address, grpc.credentials.createInsecure(), dataPlaneChannelOptions);
+}
+
+/** A Controller client on an insecure channel. */
+export function createControllerClient(address: string): ControllerClient {
+  const { Controller } = controllerPackage();
+  return new Controller(address, grpc.credentials.createInsecure());
+}
