@@ -1,0 +1,243 @@
+/**
+ * `bulwark up`: the embedded single-machine default. Starts nats-server with JetStream, a
+ * controller, storages for sites A (primary) and B (replica), and one agent with demo VMs, all
+ * under one data directory; writes the client config the CLI finds by itself; stops everything
+ * on Ctrl-C or SIGTERM. Each daemon is a real child process, as it would be on its own host.
+ */
+import type { Command } from 'commander';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { z } from 'zod';
+import { loadConfigFile, parseConfig } from '../../../shared/config/load-config.js';
+import { ObjectName } from '../../../shared/ids.js';
+import type { ListVmsRequest } from '../../../shared/rpc/generated/bulwark/v1/ListVmsRequest.js';
+import type { ListVmsResponse__Output } from '../../../shared/rpc/generated/bulwark/v1/ListVmsResponse.js';
+import type { ListWorkersRequest } from '../../../shared/rpc/generated/bulwark/v1/ListWorkersRequest.js';
+import type { ListWorkersResponse__Output } from '../../../shared/rpc/generated/bulwark/v1/ListWorkersResponse.js';
+import { callUnary } from '../../../shared/rpc/grpc-calls.js';
+import { createControllerClient } from '../../../shared/rpc/proto-packages.js';
+import { writeClientConfig } from '../client-config.js';
+import { writeDemoDisk } from './demo-disk.js';
+import { ManagedProcess, tsxCommand } from './managed-process.js';
+import { NatsServerProcess } from './nats-server-process.js';
+
+const MIB = 1024 * 1024;
+
+/** The optional `bulwark up --config` file. */
+export const UpConfig = z
+  .object({
+    /** Generated demo VMs (files driver); their images are created when missing. */
+    demoVms: z
+      .array(
+        z.object({
+          name: ObjectName,
+          disks: z.array(z.object({ name: ObjectName, sizeMib: z.number().int().min(1).max(1024 * 1024) })).min(1),
+        }),
+      )
+      .default([{ name: 'demo-vm', disks: [{ name: 'disk0', sizeMib: 1024 }] }]),
+    /** Existing raw disk images to protect as well. */
+    vms: z
+      .array(
+        z.object({
+          name: ObjectName,
+          disks: z.array(z.object({ name: ObjectName, path: z.string().startsWith('/', 'must be an absolute path') })).min(1),
+        }),
+      )
+      .default([]),
+    chunkSizeBytes: z.number().int().optional(),
+    natsPort: z.number().int().min(0).max(65535).default(0),
+    logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'),
+  })
+  .strict();
+export type UpConfig = z.infer<typeof UpConfig>;
+
+const UpOptions = z.object({
+  dataDir: z.string().min(1),
+  config: z.string().optional(),
+  demoDiskMib: z.coerce.number().int('must be a whole number of MiB').min(1, 'must be at least 1').optional(),
+  readyFile: z.string().optional(),
+});
+
+/** The deployment `bulwark up` runs: where everything lives and how it is wired. */
+export interface EmbeddedDeployment {
+  readonly dataDir: string;
+  readonly natsUrl: string;
+  readonly controllerAddress: string;
+  readonly storages: Record<string, string>;
+  readonly vms: string[];
+  /** The daemons by name: controller, storage-a, storage-b, agent-1 (for tests that kill one). */
+  readonly processes: ReadonlyMap<string, ManagedProcess>;
+  readonly nats: NatsServerProcess;
+  stop(): Promise<void>;
+  /** Resolves with the name of the first daemon that exits on its own. */
+  readonly unexpectedExit: Promise<string>;
+}
+
+/** Starts the whole embedded deployment and waits until the controller sees every worker. */
+export async function startEmbedded(dataDirArg: string, config: UpConfig, log: (line: string) => void): Promise<EmbeddedDeployment> {
+  const dataDir = resolve(dataDirArg);
+  const logs = join(dataDir, 'logs');
+  mkdirSync(logs, { recursive: true });
+  const env = { BULWARK_LOG_LEVEL: config.logLevel };
+  const started: ManagedProcess[] = [];
+  let nats: NatsServerProcess | undefined;
+
+  const stop = async () => {
+    for (const p of [...started].reverse()) await p.stop();
+    await nats?.stop();
+  };
+
+  const daemon = async (name: string, entry: string, daemonConfig: unknown): Promise<Record<string, unknown>> => {
+    const dir = join(dataDir, name);
+    mkdirSync(dir, { recursive: true });
+    const configFile = join(dir, 'config.json');
+    writeFileSync(configFile, `${JSON.stringify(daemonConfig, null, 2)}\n`);
+    const { command, args } = tsxCommand(entry, ['--config', configFile, '--ready-file', join(dir, 'ready.json')]);
+    const proc = new ManagedProcess({ name, command, args, env, logFile: join(logs, `${name}.log`), readyFile: join(dir, 'ready.json') });
+    started.push(proc);
+    return JSON.parse(await proc.start()) as Record<string, unknown>;
+  };
+
+  try {
+    nats = await NatsServerProcess.start(join(dataDir, 'nats'), config.natsPort);
+    log(`nats-server      ${nats.url}`);
+    const natsCfg = { url: nats.url };
+
+    const controller = await daemon('controller', 'controller/main.ts', {
+      listen: '127.0.0.1:0',
+      nats: natsCfg,
+      databasePath: join(dataDir, 'controller', 'catalog.db'),
+      replication: [{ from: 'a', to: 'b' }],
+      logLevel: config.logLevel,
+    });
+    const controllerAddress = String(controller.address);
+    log(`controller       ${controllerAddress}`);
+
+    const storages: Record<string, string> = {};
+    for (const site of ['a', 'b']) {
+      const ready = await daemon(`storage-${site}`, 'storage/main.ts', {
+        site,
+        worker: 'storage',
+        datastoreDir: join(dataDir, `storage-${site}`, 'datastore'),
+        listen: '127.0.0.1:0',
+        nats: natsCfg,
+        ...(config.chunkSizeBytes === undefined ? {} : { chunkSizeBytes: config.chunkSizeBytes }),
+        logLevel: config.logLevel,
+      });
+      storages[site] = String(ready.address);
+      log(`storage site ${site}   ${storages[site]}  (${site === 'a' ? 'primary' : 'replica of a'})`);
+    }
+
+    const vms: { name: string; disks: { name: string; path: string }[] }[] = [...config.vms];
+    for (const vm of config.demoVms) {
+      const dir = join(dataDir, 'vms', vm.name);
+      mkdirSync(dir, { recursive: true });
+      const disks = [];
+      for (const disk of vm.disks) {
+        const path = join(dir, `${disk.name}.img`);
+        if (!existsSync(path)) {
+          log(`creating demo disk ${path} (${disk.sizeMib} MiB)`);
+          await writeDemoDisk(path, disk.sizeMib * MIB, `${vm.name}/${disk.name}`);
+        }
+        disks.push({ name: disk.name, path });
+      }
+      vms.push({ name: vm.name, disks });
+    }
+    await daemon('agent-1', 'node-agent/main.ts', {
+      site: 'a',
+      worker: 'agent-1',
+      nats: natsCfg,
+      hypervisor: { kind: 'files', vms },
+      logLevel: config.logLevel,
+    });
+    log(`agent agent-1    site a, VMs: ${vms.map((v) => v.name).join(', ') || '(none)'}`);
+
+    await waitForWorkers(controllerAddress, ['a/storage', 'b/storage', 'a/agent-1'], vms.map((v) => v.name));
+    writeClientConfig(dataDir, controllerAddress);
+
+    const unexpectedExit = Promise.race(
+      started.map((p) => p.waitForExit().then(() => p.opts.name)).concat(nats.process.waitForExit().then(() => 'nats-server')),
+    );
+    return {
+      dataDir,
+      natsUrl: nats.url,
+      controllerAddress,
+      storages,
+      vms: vms.map((v) => v.name),
+      processes: new Map(started.map((p) => [p.opts.name, p])),
+      nats,
+      stop,
+      unexpectedExit,
+    };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+async function waitForWorkers(address: string, workers: string[], vms: string[], timeoutMs = 60_000): Promise<void> {
+  const client = createControllerClient(address);
+  const deadline = Date.now() + timeoutMs;
+  try {
+    for (;;) {
+      const [w, v] = await Promise.all([
+        callUnary<ListWorkersRequest, ListWorkersResponse__Output>('controller', (req, o, cb) => client.ListWorkers(req, o, cb), {})
+          .then((r) => r.workers)
+          .catch(() => []),
+        callUnary<ListVmsRequest, ListVmsResponse__Output>('controller', (req, o, cb) => client.ListVms(req, o, cb), {})
+          .then((r) => r.vms)
+          .catch(() => []),
+      ]);
+      const online = new Set(w.filter((x) => x.state === 'online').map((x) => `${x.site}/${x.id}`));
+      const known = new Set(v.map((x) => x.name));
+      if (workers.every((x) => online.has(x)) && vms.every((x) => known.has(x))) return;
+      if (Date.now() > deadline) {
+        throw new Error(`the controller did not see every worker and VM within ${timeoutMs} ms (online: ${[...online].join(', ') || 'none'})`);
+      }
+      await sleep(200);
+    }
+  } finally {
+    client.close();
+  }
+}
+
+/** Registers `bulwark up` on the CLI. */
+export function registerUpCommand(program: Command): void {
+  program
+    .command('up')
+    .description('start the embedded single-machine deployment: nats-server, controller, storages for sites a and b, an agent with demo VMs')
+    .option('--data-dir <dir>', 'where everything lives', process.env.BULWARK_HOME ?? '.bulwark')
+    .option('--config <file>', 'an optional JSON file: demoVms, vms, chunkSizeBytes, natsPort, logLevel')
+    .option('--demo-disk-mib <n>', 'size of the default demo VM disk in MiB (default 1024)')
+    .option('--ready-file <file>', 'write a JSON file here once everything is up (for scripts)')
+    .action(async (raw: Record<string, unknown>) => {
+      const opts = parseConfig(UpOptions, raw, 'bulwark up');
+      let config = opts.config ? loadConfigFile(UpConfig, opts.config) : parseConfig(UpConfig, {}, 'defaults');
+      if (opts.demoDiskMib !== undefined && !opts.config) {
+        config = { ...config, demoVms: [{ name: 'demo-vm', disks: [{ name: 'disk0', sizeMib: opts.demoDiskMib }] }] };
+      }
+      const deployment = await startEmbedded(opts.dataDir, config, (line) => console.log(line));
+      console.log(`\nBulwark is up. The CLI finds the controller at ${deployment.controllerAddress} by itself`);
+      console.log(`(client config in ${deployment.dataDir}); logs in ${join(deployment.dataDir, 'logs')}. Ctrl-C stops everything.`);
+      if (opts.readyFile) {
+        writeFileSync(opts.readyFile, JSON.stringify({
+          pid: process.pid,
+          dataDir: deployment.dataDir,
+          natsUrl: deployment.natsUrl,
+          controller: deployment.controllerAddress,
+          storages: deployment.storages,
+          vms: deployment.vms,
+        }));
+      }
+      const signal = await new Promise<string>((resolveSignal) => {
+        process.once('SIGINT', () => resolveSignal('SIGINT'));
+        process.once('SIGTERM', () => resolveSignal('SIGTERM'));
+        void deployment.unexpectedExit.then((name) => resolveSignal(`${name} exited`));
+      });
+      console.log(`\nstopping (${signal})`);
+      await deployment.stop();
+      console.log('stopped');
+      if (signal.endsWith('exited')) process.exitCode = 1;
+    });
+}

@@ -1,0 +1,47 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startEmbedded, UpConfig, type EmbeddedDeployment } from '../../controller/cli/up/up-command.js';
+import { runCli } from './cli.js';
+
+/** A job as `bulwark … --wait --json` prints it. */
+export interface JobView {
+  id: string;
+  kind: string;
+  state: string;
+  error?: string;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- results are checked field by field in tests
+  result?: any;
+}
+
+/** The embedded deployment of `bulwark up` in a temp dir, with small demo disks. */
+export async function startTestDeployment(
+  demoVms: UpConfig['demoVms'],
+): Promise<{ deployment: EmbeddedDeployment; env: Record<string, string>; cleanup: () => Promise<void> }> {
+  const dir = mkdtempSync(join(tmpdir(), 'bulwark-it-'));
+  const config = UpConfig.parse({ demoVms, logLevel: process.env.BULWARK_TEST_LOG_LEVEL ?? 'info' });
+  const deployment = await startEmbedded(dir, config, () => undefined);
+  return {
+    deployment,
+    env: { BULWARK_HOME: dir },
+    cleanup: async () => {
+      await deployment.stop();
+      if (process.env.BULWARK_TEST_KEEP !== '1') rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Runs a job command with --wait --json and returns the finished job; throws unless it succeeded. */
+export async function runJob(args: readonly string[], env: Record<string, string>): Promise<JobView> {
+  const res = await runCli([...args, '--wait', '--json'], env);
+  let job: JobView;
+  try {
+    job = JSON.parse(res.stdout) as JobView;
+  } catch {
+    throw new Error(`bulwark ${args.join(' ')} exited ${res.code} without JSON:\n${res.stdout}\n${res.stderr}`);
+  }
+  if (res.code !== 0 || job.state !== 'succeeded') {
+    throw new Error(`bulwark ${args.join(' ')} → ${job.state} (${res.code}): ${job.error ?? ''}\n${res.stderr}`);
+  }
+  return job;
+}
