@@ -13,7 +13,9 @@ import Table from 'cli-table3';
 import { mutateDemoDisk } from '../controller/cli/up/demo-disk.js';
 import { repoRoot } from '../controller/cli/up/managed-process.js';
 import { allocatedBytes, chunkFiles, fileSha256 } from '../test/helpers/files.js';
-import { runCli } from '../test/helpers/cli.js';
+import { runJobView } from '../test/helpers/embedded.js';
+import { BackupResult, RestoreResult, SyncResult, VerifyResult } from '../shared/messages/results.js';
+import type { z } from 'zod';
 
 const diskMib = Number(process.env.BULWARK_DEMO_DISK_MIB ?? 1024);
 const keep = process.env.BULWARK_DEMO_KEEP === '1';
@@ -28,29 +30,13 @@ interface Step {
 }
 const steps: Step[] = [];
 
-interface JobView {
-  id: string;
-  state: string;
-  error?: string;
-  result?: Record<string, unknown>;
-}
 
-const mib = (n: unknown) => `${(Number(n) / 1048576).toFixed(1)} MiB`;
+const mib = (n: number) => `${(Number(n) / 1048576).toFixed(1)} MiB`;
 
-async function cliJob(args: string[]): Promise<{ job: JobView; seconds: number }> {
+async function cliJob<S extends z.ZodType>(schema: S, args: string[]): Promise<{ result: z.output<S>; seconds: number }> {
   const t0 = performance.now();
-  const res = await runCli([...args, '--wait', '--json'], env, 1_800_000);
-  const seconds = (performance.now() - t0) / 1000;
-  let job: JobView;
-  try {
-    job = JSON.parse(res.stdout) as JobView;
-  } catch {
-    throw new Error(`bulwark ${args.join(' ')} exited ${res.code}:\n${res.stdout}\n${res.stderr}`);
-  }
-  if (res.code !== 0 || job.state !== 'succeeded') {
-    throw new Error(`bulwark ${args.join(' ')} failed (${res.code}): ${job.error ?? res.stderr}`);
-  }
-  return { job, seconds };
+  const job = await runJobView(args, env);
+  return { result: schema.parse(job.result), seconds: (performance.now() - t0) / 1000 };
 }
 
 function record(step: string, seconds: number, detail: string, ok: boolean): void {
@@ -85,23 +71,23 @@ async function main(): Promise<number> {
   const disk = join(dataDir, 'vms', 'demo-vm', 'disk0.img');
   record('bulwark up + demo disk', (performance.now() - t0) / 1000, `disk ${mib(diskMib * 1048576)}, ${mib(allocatedBytes(disk))} allocated`, true);
   try {
-    const full = await cliJob(['backup', 'demo-vm', '--mode', 'full']);
-    const fr = full.job.result ?? {};
+    const full = await cliJob(BackupResult, ['backup', 'demo-vm', '--mode', 'full']);
+    const fr = full.result;
     record('full backup', full.seconds, `read ${mib(fr.bytesRead)}, sent ${fr.chunksSent} chunks (${mib(fr.bytesSent)}), ${fr.chunksZero} zero chunks skipped`, true);
 
     t0 = performance.now();
     const offsets = await mutateDemoDisk(disk, 0.02);
     record('change ~2% of the disk', (performance.now() - t0) / 1000, `${offsets.length} scattered 64 KiB writes`, true);
 
-    const inc = await cliJob(['backup', 'demo-vm']);
-    const ir = inc.job.result ?? {};
-    const incBackup = ir.backup as { backupId: string; mode: string };
+    const inc = await cliJob(BackupResult, ['backup', 'demo-vm']);
+    const ir = inc.result;
+    const incBackup = ir.backup;
     record('incremental backup', inc.seconds, `${incBackup.mode}: read ${mib(ir.bytesRead)}, sent ${ir.chunksSent} chunks (${mib(ir.bytesSent)})`, incBackup.mode === 'incremental');
     const sourceSha = await fileSha256(disk);
 
-    const sync = await cliJob(['sync']);
-    const sr = sync.job.result ?? {};
-    record('sync a → b', sync.seconds, `${(sr.copied as unknown[]).length} backups, ${sr.chunksCopied} chunks (${mib(sr.bytesCopied)})`, (sr.copied as unknown[]).length === 2);
+    const sync = await cliJob(SyncResult, ['sync']);
+    const sr = sync.result;
+    record('sync a → b', sync.seconds, `${sr.copied.length} backups, ${sr.chunksCopied} chunks (${mib(sr.bytesCopied)})`, sr.copied.length === 2);
 
     const files = chunkFiles(join(dataDir, 'storage-a', 'datastore'));
     const [flip, trunc, del] = [files[Math.floor(files.length / 4)], files[Math.floor(files.length / 2)], files[Math.floor((3 * files.length) / 4)]];
@@ -113,21 +99,21 @@ async function main(): Promise<number> {
     unlinkSync(del);
     record('damage 3 chunks at site a', 0, 'a bit flip, a truncation, a deletion', true);
 
-    const repair = await cliJob(['verify', '--site', 'a', '--repair']);
-    const rr = repair.job.result ?? {};
+    const repair = await cliJob(VerifyResult, ['verify', '--site', 'a', '--repair']);
+    const rr = repair.result;
     record('verify --repair at a', repair.seconds, `${rr.chunksChecked} chunks checked, ${rr.repaired} repaired from b, ${rr.unrepaired} unrepaired`, rr.repaired === 3 && rr.unrepaired === 0);
 
-    const again = await cliJob(['verify', '--site', 'a']);
-    const ar = again.job.result ?? {};
-    const damagedAgain = (ar.chunks as unknown[]).length + (ar.damagedFiles as unknown[]).length;
+    const again = await cliJob(VerifyResult, ['verify', '--site', 'a']);
+    const ar = again.result;
+    const damagedAgain = ar.chunks.length + ar.damagedFiles.length;
     record('verify a again', again.seconds, `${ar.chunksChecked} chunks checked, ${damagedAgain} damaged`, damagedAgain === 0);
 
     for (const site of ['b', 'a']) {
       const target = join(dataDir, `restore-${site}`);
-      const res = await cliJob(['restore', incBackup.backupId, '--to', target, '--site', site]);
+      const res = await cliJob(RestoreResult, ['restore', incBackup.backupId, '--to', target, '--site', site]);
       const restored = join(target, 'disk0.img');
       const same = (await fileSha256(restored)) === sourceSha;
-      record(`restore from site ${site}`, res.seconds, `${mib(res.job.result?.bytesWritten)} written, ${mib(allocatedBytes(restored))} allocated, identical: ${same ? 'yes' : 'NO'}`, same);
+      record(`restore from site ${site}`, res.seconds, `${mib(res.result.bytesWritten)} written, ${mib(allocatedBytes(restored))} allocated, identical: ${same ? 'yes' : 'NO'}`, same);
     }
   } catch (err) {
     record('demo step', 0, (err as Error).message, false);

@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { z } from 'zod';
 import { startEmbedded, UpConfig, type EmbeddedDeployment } from '../../controller/cli/up/up-command.js';
 import { runCli } from './cli.js';
 
@@ -10,8 +11,7 @@ export interface JobView {
   kind: string;
   state: string;
   error?: string;
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- results are checked field by field in tests
-  result?: any;
+  result?: unknown;
 }
 
 /** The embedded deployment of `bulwark up` in a temp dir, with small demo disks. */
@@ -31,8 +31,13 @@ export async function startTestDeployment(
   };
 }
 
+/** Runs a job command with --wait --json; returns the finished job's result, checked by `schema`. */
+export async function runJob<S extends z.ZodType>(schema: S, args: readonly string[], env: Record<string, string>): Promise<z.output<S>> {
+  return schema.parse((await runJobView(args, env)).result);
+}
+
 /** Runs a job command with --wait --json and returns the finished job; throws unless it succeeded. */
-export async function runJob(args: readonly string[], env: Record<string, string>): Promise<JobView> {
+export async function runJobView(args: readonly string[], env: Record<string, string>): Promise<JobView> {
   const res = await runCli([...args, '--wait', '--json'], env);
   let job: JobView;
   try {

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
+import { BackupResult, RestoreResult, VerifyResult } from '../../shared/messages/results.js';
 import { callUnary } from '../../shared/rpc/grpc-calls.js';
 import type { GetJobRequest } from '../../shared/rpc/generated/bulwark/v1/GetJobRequest.js';
 import type { Job__Output } from '../../shared/rpc/generated/bulwark/v1/Job.js';
@@ -50,15 +51,16 @@ describe('controller killed mid-backup', () => {
     assert.equal(done.code, 0, done.stderr);
     const job = JSON.parse(done.stdout) as JobView;
     assert.equal(job.state, 'succeeded');
+    const result = BackupResult.parse(job.result);
 
     const backups = await runCliJson<{ backupId: string; jobId: string; site: string }[]>(['backups', '--vm', 'big'], env);
     const mine = backups.filter((b) => b.jobId === started.id);
     assert.equal(mine.length, 1, 'exactly one backup recorded for the job');
-    assert.equal(mine[0]?.backupId, job.result.backup.backupId);
+    assert.equal(mine[0]?.backupId, result.backup.backupId);
 
-    await runJob(['verify', '--site', 'a'], env);
+    await runJob(VerifyResult, ['verify', '--site', 'a'], env);
     const target = join(deployment.dataDir, 'restore');
-    await runJob(['restore', job.result.backup.backupId, '--to', target], env);
+    await runJob(RestoreResult, ['restore', result.backup.backupId, '--to', target], env);
     assert.equal(await fileSha256(join(target, 'disk0.img')), await fileSha256(join(deployment.dataDir, 'vms', 'big', 'disk0.img')));
   });
 });

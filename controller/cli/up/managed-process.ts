@@ -61,7 +61,7 @@ export class ManagedProcess {
         throw new Error(`${this.opts.name} exited with code ${child.exitCode ?? child.signalCode} before it was ready; see ${this.opts.logFile}`);
       }
       if (Date.now() > deadline) {
-        this.kill();
+        await this.kill();
         throw new Error(`${this.opts.name} was not ready within ${this.opts.readyTimeoutMs ?? 30_000} ms; see ${this.opts.logFile}`);
       }
       await sleep(50);
