@@ -20,7 +20,7 @@ import { createControllerClient } from '../../../shared/rpc/proto-packages.js';
 import { writeClientConfig } from '../client-config.js';
 import { writeDemoDisk } from './demo-disk.js';
 import { ManagedProcess, tsxCommand } from './managed-process.js';
-import { NatsServerProcess } from './nats-server-process.js';
+import { freePort, NatsServerProcess } from './nats-server-process.js';
 
 const MIB = 1024 * 1024;
 
@@ -104,8 +104,9 @@ export async function startEmbedded(dataDirArg: string, config: UpConfig, log: (
     log(`nats-server      ${nats.url}`);
     const natsCfg = { url: nats.url };
 
+    // A fixed port: the CLI's client config and running `--wait` calls survive a controller restart.
     const controller = await daemon('controller', 'controller/main.ts', {
-      listen: '127.0.0.1:0',
+      listen: `127.0.0.1:${await freePort()}`,
       nats: natsCfg,
       databasePath: join(dataDir, 'controller', 'catalog.db'),
       replication: [{ from: 'a', to: 'b' }],

@@ -1,0 +1,124 @@
+/**
+ * The Controller gRPC service (proto/bulwark/v1/controller.proto): decode, validate with zod,
+ * call the jobs domain or read the catalog, map to proto. No decisions are made here.
+ */
+import type * as grpc from '@grpc/grpc-js';
+import { NotFoundError } from '../../shared/errors.js';
+import type { Logger } from '../../shared/log.js';
+import { serverStreamHandler, unaryHandler } from '../../shared/rpc/grpc-calls.js';
+import type { ControllerHandlers } from '../../shared/rpc/proto-packages.js';
+import type { Job } from '../../shared/rpc/generated/bulwark/v1/Job.js';
+import type { Catalog, JobRow } from '../catalog/catalog.js';
+import type { JobChangeFeed } from '../jobs/job-change-feed.js';
+import type { JobService } from '../jobs/job-service.js';
+import { backupToProto, jobToProto, vmToProto, workerToProto } from './proto-mapping.js';
+import {
+  JobIdInput,
+  ListBackupsInput,
+  ListJobsInput,
+  StartBackupInput,
+  StartRestoreInput,
+  StartSyncInput,
+  StartVerifyInput,
+  parseRequest,
+} from './requests.js';
+
+export interface ControllerServiceDeps {
+  readonly catalog: Catalog;
+  readonly jobs: JobService;
+  readonly changes: JobChangeFeed;
+  readonly log: Logger;
+}
+
+export function createControllerService(deps: ControllerServiceDeps): ControllerHandlers {
+  const { catalog, jobs, changes, log } = deps;
+  const getJob = (id: string): JobRow => {
+    const job = catalog.getJob(id);
+    if (!job) throw new NotFoundError('job', id);
+    return job;
+  };
+
+  return {
+    ListVms: unaryHandler(log, () =>
+      Promise.resolve({ vms: catalog.listVms().map((vm) => vmToProto(vm, catalog.latestBackup(vm.name))) }),
+    ),
+    ListWorkers: unaryHandler(log, () => Promise.resolve({ workers: catalog.listWorkers().map(workerToProto) })),
+    ListJobs: unaryHandler(log, (req) => {
+      const input = parseRequest(ListJobsInput, req);
+      return Promise.resolve({
+        jobs: catalog.listJobs({ limit: input.limit, ...(input.state ? { state: input.state } : {}) }).map(jobToProto),
+      });
+    }),
+    GetJob: unaryHandler(log, (req) => Promise.resolve(jobToProto(getJob(parseRequest(JobIdInput, req).id)))),
+    ListCatalogBackups: unaryHandler(log, (req) => {
+      const input = parseRequest(ListBackupsInput, req);
+      return Promise.resolve({
+        backups: catalog
+          .listBackups({ ...(input.vm ? { vm: input.vm } : {}), ...(input.site ? { site: input.site } : {}) })
+          .map(backupToProto),
+      });
+    }),
+    StartBackup: unaryHandler(log, async (req) => jobToProto(await jobs.startBackup(parseRequest(StartBackupInput, req)))),
+    StartRestore: unaryHandler(log, async (req) =>
+      jobToProto(await jobs.startRestore(parseRequest(StartRestoreInput, req))),
+    ),
+    StartSync: unaryHandler(log, async (req) => jobToProto(await jobs.startSync(parseRequest(StartSyncInput, req)))),
+    StartVerify: unaryHandler(log, async (req) =>
+      jobToProto(await jobs.startVerify(parseRequest(StartVerifyInput, req))),
+    ),
+    WatchJob: serverStreamHandler(log, (req, call) =>
+      watchJob(parseRequest(JobIdInput, req).id, call, getJob, changes),
+    ),
+  };
+}
+
+/**
+ * Sends the job, then every change of it, until it is finished or the client goes away.
+ * Subscribes before the first read, so no change between the read and the subscription is lost.
+ */
+async function watchJob(
+  id: string,
+  call: grpc.ServerWritableStream<unknown, Job>,
+  getJob: (id: string) => JobRow,
+  changes: JobChangeFeed,
+): Promise<void> {
+  let wake: (() => void) | undefined;
+  let dirty = true;
+  const unsubscribe = changes.subscribe(id, () => {
+    dirty = true;
+    wake?.();
+  });
+  const onGone = () => wake?.();
+  call.on('cancelled', onGone);
+  call.on('close', onGone);
+  try {
+    let lastSent = '';
+    for (;;) {
+      if (call.cancelled || call.destroyed) return;
+      if (dirty) {
+        dirty = false;
+        const job = getJob(id);
+        const message = jobToProto(job);
+        const text = JSON.stringify(message);
+        if (text !== lastSent) {
+          lastSent = text;
+          if (!call.write(message)) await new Promise<void>((resolve) => {
+            wake = resolve;
+            call.once('drain', resolve);
+          });
+        }
+        if (job.state === 'succeeded' || job.state === 'failed') return;
+      }
+      if (!dirty) {
+        await new Promise<void>((resolve) => {
+          wake = resolve;
+        });
+        wake = undefined;
+      }
+    }
+  } finally {
+    unsubscribe();
+    call.off('cancelled', onGone);
+    call.off('close', onGone);
+  }
+}

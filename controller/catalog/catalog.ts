@@ -1,0 +1,142 @@
+/**
+ * The catalog: what the controller knows about workers, VMs, jobs and backups, and which worker
+ * events it has already applied. A port: the domain (controller/jobs) talks to it only through
+ * this interface; `SqliteCatalog` is the adapter. All times are ISO-8601 strings from the Clock.
+ *
+ * Idempotency lives here: `recordEvent` reports whether an event id is new, and callers apply an
+ * event inside `transaction` together with that record, so a replayed event changes nothing.
+ */
+import { z } from 'zod';
+import type { JobKind } from '../../shared/messages/jobs.js';
+
+export type WorkerKind = 'agent' | 'storage';
+export type WorkerState = 'online' | 'offline';
+
+export interface WorkerRow {
+  readonly site: string;
+  readonly id: string;
+  readonly kind: WorkerKind;
+  readonly state: WorkerState;
+  readonly lastSeenAt: string;
+  /** gRPC address, for storages. */
+  readonly address: string | null;
+  readonly version: string;
+}
+
+export const VmDisks = z.array(z.object({ name: z.string(), sizeBytes: z.number().int().nonnegative() }));
+export type VmDisks = z.infer<typeof VmDisks>;
+
+export interface VmRow {
+  readonly name: string;
+  readonly site: string;
+  readonly worker: string;
+  readonly hypervisor: string;
+  readonly disks: VmDisks;
+}
+
+export const JobStates = ['queued', 'running', 'succeeded', 'failed'] as const;
+export type JobState = (typeof JobStates)[number];
+
+export const JobProgress = z.object({
+  phase: z.string(),
+  doneBytes: z.number().nonnegative(),
+  totalBytes: z.number().nonnegative(),
+  /** When the worker reported it, to drop progress that arrives out of order. */
+  at: z.string(),
+});
+export type JobProgress = z.infer<typeof JobProgress>;
+
+export interface JobRow {
+  readonly id: string;
+  readonly kind: JobKind;
+  readonly state: JobState;
+  /** The worker the job was sent to. */
+  readonly site: string;
+  readonly worker: string;
+  readonly vm: string | null;
+  readonly attempt: number;
+  /** The job's params as published (JobMessage.params). */
+  readonly params: unknown;
+  /** The worker's result (JobResult.result), once succeeded. */
+  readonly result: unknown;
+  readonly error: string | null;
+  readonly progress: JobProgress | null;
+  readonly createdAt: string;
+  readonly publishedAt: string | null;
+  readonly startedAt: string | null;
+  readonly finishedAt: string | null;
+}
+
+/** The fields of a job that move as events arrive. */
+export type JobUpdate = Partial<Pick<JobRow, 'state' | 'result' | 'error' | 'progress' | 'startedAt' | 'finishedAt'>>;
+
+export const BackupDisks = VmDisks;
+
+export type BackupState = 'ok' | 'damaged';
+
+/** One copy of a backup at one site. */
+export interface BackupRow {
+  readonly backupId: string;
+  readonly site: string;
+  readonly vm: string;
+  readonly createdAt: string;
+  readonly mode: 'full' | 'incremental';
+  readonly parentBackupId: string | null;
+  readonly jobId: string;
+  readonly sizeBytes: number;
+  readonly disks: VmDisks;
+  readonly verifiedAt: string | null;
+  readonly state: BackupState;
+}
+
+export interface JobFilter {
+  readonly state?: JobState;
+  readonly limit: number;
+}
+
+export interface BackupFilter {
+  readonly vm?: string;
+  readonly site?: string;
+}
+
+export interface Catalog {
+  /** Runs `fn` atomically: every write in it lands, or none does. Nests by joining the outer one. */
+  transaction<T>(fn: () => T): T;
+
+  /** Records an event id; false when it was recorded before (the event was already applied). */
+  recordEvent(eventId: string, appliedAt: string): boolean;
+
+  /** Inserts or refreshes a worker from a heartbeat. */
+  upsertWorker(worker: WorkerRow): void;
+  /** Marks online workers not seen since `cutoff` offline; returns the workers it changed. */
+  markWorkersOffline(cutoff: string): WorkerRow[];
+  listWorkers(): WorkerRow[];
+
+  /** Inserts or replaces a VM (inventory). */
+  upsertVm(vm: VmRow): void;
+  getVm(name: string): VmRow | undefined;
+  listVms(): VmRow[];
+
+  /** Inserts a new job. */
+  insertJob(job: JobRow): void;
+  getJob(id: string): JobRow | undefined;
+  /** Newest first. */
+  listJobs(filter: JobFilter): JobRow[];
+  /** Queued jobs never confirmed published, oldest first. */
+  listUnpublishedJobs(): JobRow[];
+  markJobPublished(id: string, at: string): void;
+  updateJob(id: string, update: JobUpdate): void;
+
+  /** Inserts a backup copy; a copy already recorded at that site is kept as it is. Returns true if inserted. */
+  insertBackup(backup: BackupRow): boolean;
+  /** Every copy of a backup, oldest record first. */
+  getBackupCopies(backupId: string): BackupRow[];
+  /** Newest first. */
+  listBackups(filter: BackupFilter): BackupRow[];
+  /** The newest backup of a VM at any site. */
+  latestBackup(vm: string): BackupRow | undefined;
+  setBackupVerified(backupId: string, site: string, at: string): void;
+  setBackupState(backupId: string, site: string, state: BackupState): void;
+
+  close(): void;
+}

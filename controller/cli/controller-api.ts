@@ -1,0 +1,111 @@
+/**
+ * A small client of the controller's gRPC API for the CLI: waits briefly for the channel so an
+ * absent controller fails fast (exit 3), maps UNAVAILABLE to ControllerUnreachableError, and
+ * hides the generated client's callback style.
+ */
+import type * as grpc from '@grpc/grpc-js';
+import { AppError } from '../../shared/errors.js';
+import { callUnary, deadlineIn, readServerStream } from '../../shared/rpc/grpc-calls.js';
+import { createControllerClient, type ControllerClient } from '../../shared/rpc/proto-packages.js';
+import type { Job__Output } from '../../shared/rpc/generated/bulwark/v1/Job.js';
+import type { ListCatalogBackupsResponse__Output } from '../../shared/rpc/generated/bulwark/v1/ListCatalogBackupsResponse.js';
+import type { ListJobsRequest } from '../../shared/rpc/generated/bulwark/v1/ListJobsRequest.js';
+import type { ListJobsResponse__Output } from '../../shared/rpc/generated/bulwark/v1/ListJobsResponse.js';
+import type { ListVmsResponse__Output } from '../../shared/rpc/generated/bulwark/v1/ListVmsResponse.js';
+import type { ListWorkersResponse__Output } from '../../shared/rpc/generated/bulwark/v1/ListWorkersResponse.js';
+import type { StartBackupRequest } from '../../shared/rpc/generated/bulwark/v1/StartBackupRequest.js';
+import type { StartRestoreRequest } from '../../shared/rpc/generated/bulwark/v1/StartRestoreRequest.js';
+import type { StartSyncRequest } from '../../shared/rpc/generated/bulwark/v1/StartSyncRequest.js';
+import type { StartVerifyRequest } from '../../shared/rpc/generated/bulwark/v1/StartVerifyRequest.js';
+import type { ListCatalogBackupsRequest } from '../../shared/rpc/generated/bulwark/v1/ListCatalogBackupsRequest.js';
+import { ControllerUnreachableError } from './cli-errors.js';
+import type { ControllerLocation } from './client-config.js';
+
+const CONNECT_TIMEOUT_MS = 3000;
+const CALL_TIMEOUT_MS = 60_000;
+
+type Unary<Req, Res> = (req: Req, options: grpc.CallOptions, cb: grpc.requestCallback<Res>) => unknown;
+
+export class ControllerApi {
+  private readonly client: ControllerClient;
+
+  constructor(readonly location: ControllerLocation) {
+    this.client = createControllerClient(location.address);
+  }
+
+  /** Resolves once the controller's channel is ready; ControllerUnreachableError after a short deadline. */
+  async connect(timeoutMs = CONNECT_TIMEOUT_MS): Promise<void> {
+    await new Promise<void>((resolve, reject) => {
+      this.client.waitForReady(deadlineIn(timeoutMs), (err) =>
+        err ? reject(new ControllerUnreachableError(this.location.address, this.location.source, err)) : resolve(),
+      );
+    });
+  }
+
+  close(): void {
+    this.client.close();
+  }
+
+  listVms(): Promise<ListVmsResponse__Output> {
+    return this.unary<object, ListVmsResponse__Output>((r, o, cb) => this.client.listVms(r, o, cb), {});
+  }
+
+  listWorkers(): Promise<ListWorkersResponse__Output> {
+    return this.unary<object, ListWorkersResponse__Output>((r, o, cb) => this.client.listWorkers(r, o, cb), {});
+  }
+
+  listJobs(req: ListJobsRequest): Promise<ListJobsResponse__Output> {
+    return this.unary<ListJobsRequest, ListJobsResponse__Output>((r, o, cb) => this.client.listJobs(r, o, cb), req);
+  }
+
+  getJob(id: string): Promise<Job__Output> {
+    return this.unary<{ id: string }, Job__Output>((r, o, cb) => this.client.getJob(r, o, cb), { id });
+  }
+
+  listBackups(req: ListCatalogBackupsRequest): Promise<ListCatalogBackupsResponse__Output> {
+    return this.unary<ListCatalogBackupsRequest, ListCatalogBackupsResponse__Output>(
+      (r, o, cb) => this.client.listCatalogBackups(r, o, cb),
+      req,
+    );
+  }
+
+  startBackup(req: StartBackupRequest): Promise<Job__Output> {
+    return this.unary<StartBackupRequest, Job__Output>((r, o, cb) => this.client.startBackup(r, o, cb), req);
+  }
+
+  startRestore(req: StartRestoreRequest): Promise<Job__Output> {
+    return this.unary<StartRestoreRequest, Job__Output>((r, o, cb) => this.client.startRestore(r, o, cb), req);
+  }
+
+  startSync(req: StartSyncRequest): Promise<Job__Output> {
+    return this.unary<StartSyncRequest, Job__Output>((r, o, cb) => this.client.startSync(r, o, cb), req);
+  }
+
+  startVerify(req: StartVerifyRequest): Promise<Job__Output> {
+    return this.unary<StartVerifyRequest, Job__Output>((r, o, cb) => this.client.startVerify(r, o, cb), req);
+  }
+
+  /** The job, then each change, until it is finished (the stream ends) or fails. */
+  async *watchJob(id: string): AsyncGenerator<Job__Output> {
+    try {
+      yield* readServerStream('controller', this.client.watchJob({ id }));
+    } catch (err) {
+      throw this.mapError(err);
+    }
+  }
+
+  private async unary<Req, Res>(method: Unary<Req, Res>, req: Req): Promise<Res> {
+    try {
+      return await callUnary('controller', method, req, { deadline: deadlineIn(CALL_TIMEOUT_MS) });
+    } catch (err) {
+      throw this.mapError(err);
+    }
+  }
+
+  private mapError(err: unknown): unknown {
+    if (err instanceof AppError && err.code === 'UNAVAILABLE') {
+      return new ControllerUnreachableError(this.location.address, this.location.source, err);
+    }
+    return err;
+  }
+}

@@ -1,0 +1,169 @@
+/** How the CLI prints: tables for people, JSON (`--json`) for scripts. */
+import Table from 'cli-table3';
+import type { z } from 'zod';
+import { BackupResult, RestoreResult, SyncResult, VerifyResult } from '../../shared/messages/results.js';
+import type { Job__Output } from '../../shared/rpc/generated/bulwark/v1/Job.js';
+
+/** Prints a value as indented JSON on stdout. */
+export function printJson(value: unknown): void {
+  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+}
+
+/** Prints rows as a table, or `empty` when there are none. */
+export function printTable(head: string[], rows: (string | number)[][], empty: string): void {
+  if (rows.length === 0) {
+    console.log(empty);
+    return;
+  }
+  const table = new Table({ head, style: { head: [], border: [], compact: true } });
+  table.push(...rows.map((r) => r.map(String)));
+  console.log(table.toString());
+}
+
+/** 1536 → "1.5 KiB". */
+export function formatBytes(bytes: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return unit === 0 ? `${value} B` : `${value.toFixed(1)} ${units[unit] ?? ''}`;
+}
+
+/** An ISO time as "2026-01-01 12:00:00" (UTC), or "-". */
+export function formatTime(iso: string): string {
+  if (!iso) return '-';
+  return iso.replace('T', ' ').replace(/\.\d+Z$/, 'Z');
+}
+
+function parseJsonText(text: string): unknown {
+  if (!text) return null;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return text;
+  }
+}
+
+/** A job as `--json` prints it: params and result as objects, absent values as null. */
+export function jobJson(job: Job__Output): Record<string, unknown> {
+  const orNull = (s: string) => (s === '' ? null : s);
+  return {
+    id: job.id,
+    kind: job.kind,
+    state: job.state,
+    site: job.site,
+    worker: job.worker,
+    vm: orNull(job.vm),
+    attempt: job.attempt,
+    createdAt: job.createdAt,
+    startedAt: orNull(job.startedAt),
+    finishedAt: orNull(job.finishedAt),
+    error: orNull(job.error),
+    progress: job.progress,
+    params: parseJsonText(job.paramsJson),
+    result: parseJsonText(job.resultJson),
+  };
+}
+
+/** One line: kind, id, state and where it runs. */
+export function jobLine(job: Job__Output): string {
+  const what = job.vm ? ` ${job.vm}` : '';
+  return `${job.kind}${what} job ${job.id} ${job.state} at ${job.site}/${job.worker}`;
+}
+
+/** The job's fields and a readable summary of its result. */
+export function printJob(job: Job__Output): void {
+  const lines: [string, string][] = [
+    ['job', job.id],
+    ['kind', job.kind],
+    ['state', job.state],
+    ['worker', `${job.site}/${job.worker}`],
+  ];
+  if (job.vm) lines.push(['vm', job.vm]);
+  lines.push(['attempt', String(job.attempt)], ['created', formatTime(job.createdAt)]);
+  if (job.startedAt) lines.push(['started', formatTime(job.startedAt)]);
+  if (job.finishedAt) lines.push(['finished', formatTime(job.finishedAt)]);
+  if (job.progress && job.state === 'running') lines.push(['progress', progressText(job)]);
+  if (job.error) lines.push(['error', job.error]);
+  lines.push(...resultLines(job));
+  const width = Math.max(...lines.map(([k]) => k.length));
+  for (const [k, v] of lines) console.log(`${k.padEnd(width)}  ${v}`);
+}
+
+/** "phase 42% (420 MiB of 1.0 GiB)". */
+export function progressText(job: Job__Output): string {
+  const p = job.progress;
+  if (!p) return job.state;
+  const pct = p.totalBytes > 0 ? Math.floor((p.doneBytes / p.totalBytes) * 100) : 0;
+  return `${p.phase} ${pct}% (${formatBytes(p.doneBytes)} of ${formatBytes(p.totalBytes)})`;
+}
+
+function resultLines(job: Job__Output): [string, string][] {
+  if (!job.resultJson) return [];
+  const value = parseJsonText(job.resultJson);
+  const parse = <S extends z.ZodType>(schema: S): z.output<S> | undefined => {
+    const r = schema.safeParse(value);
+    return r.success ? r.data : undefined;
+  };
+  switch (job.kind) {
+    case 'backup': {
+      const r = parse(BackupResult);
+      if (!r) break;
+      return [
+        ['backup', `${r.backup.backupId} (${r.backup.mode}${r.alreadyCommitted ? ', already committed' : ''})`],
+        ['site', r.backup.site],
+        ['disks', r.backup.disks.map((d) => `${d.name} ${formatBytes(d.sizeBytes)}`).join(', ')],
+        ['read', formatBytes(r.bytesRead)],
+        ['chunks', `${r.chunksSent} sent of ${r.chunksTotal} (${r.chunksZero} zero)`],
+        ['sent', formatBytes(r.bytesSent)],
+        ['duration', `${(r.durationMs / 1000).toFixed(1)} s`],
+      ];
+    }
+    case 'restore': {
+      const r = parse(RestoreResult);
+      if (!r) break;
+      return [
+        ['backup', `${r.backupId} from site ${r.site}`],
+        ['target', r.targetDir],
+        ...r.disks.map((d): [string, string] => ['disk', `${d.name} → ${d.path} (${formatBytes(d.sizeBytes)})`]),
+        ['written', formatBytes(r.bytesWritten)],
+        ['chunks', `${r.chunksFetched} fetched`],
+        ['duration', `${(r.durationMs / 1000).toFixed(1)} s`],
+      ];
+    }
+    case 'sync': {
+      const r = parse(SyncResult);
+      if (!r) break;
+      return [
+        ['sync', `${r.sourceSite} → ${r.site}`],
+        ['copied', `${r.copied.length} backup(s): ${r.copied.map((b) => b.backupId).join(', ') || '-'}`],
+        ['present', `${r.backupsAlreadyPresent} backup(s) already there`],
+        ['chunks', `${r.chunksCopied} copied (${formatBytes(r.bytesCopied)})`],
+        ['duration', `${(r.durationMs / 1000).toFixed(1)} s`],
+      ];
+    }
+    case 'verify': {
+      const r = parse(VerifyResult);
+      if (!r) break;
+      const lines: [string, string][] = [
+        ['site', r.site],
+        ['checked', `${r.backupsChecked} backup(s), ${r.chunksChecked} chunk(s), ${formatBytes(r.bytesChecked)}`],
+        ['damaged', `${r.chunks.length} chunk(s), ${r.damagedFiles.length} file(s)`],
+        ['repaired', String(r.repaired)],
+        ['unrepaired', String(r.unrepaired)],
+      ];
+      for (const c of r.chunks) {
+        lines.push(['chunk', `${c.digest.slice(0, 16)}… ${c.problem}: ${c.outcome}${c.peer ? ` from ${c.peer}` : ''}`]);
+      }
+      for (const f of r.damagedFiles) lines.push(['file', `${f.backupId} ${f.file}: ${f.problem}`]);
+      lines.push(['duration', `${(r.durationMs / 1000).toFixed(1)} s`]);
+      return lines;
+    }
+    default:
+      break;
+  }
+  return [['result', job.resultJson]];
+}

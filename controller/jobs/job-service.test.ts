@@ -1,0 +1,163 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { ManualClock } from '../../shared/clock.js';
+import type { AppError } from '../../shared/errors.js';
+import { NotFoundError, PreconditionError, ValidationError } from '../../shared/errors.js';
+import { silentLogger } from '../../shared/log.js';
+import type { JobMessage } from '../../shared/messages/jobs.js';
+import { SqliteCatalog } from '../catalog/sqlite-catalog.js';
+import { JobChangeFeed } from './job-change-feed.js';
+import type { JobPublisher } from './job-publisher.js';
+import { JobService, type ReplicationPair } from './job-service.js';
+import { WorkerMonitor } from './worker-monitor.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'bulwark-jobs-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+let n = 0;
+
+class FakePublisher implements JobPublisher {
+  readonly sent: { site: string; worker: string; job: JobMessage }[] = [];
+  failing = false;
+
+  publish(site: string, worker: string, job: JobMessage): Promise<void> {
+    if (this.failing) return Promise.reject(new Error('nats down'));
+    this.sent.push({ site, worker, job });
+    return Promise.resolve();
+  }
+}
+
+function setup(replication: ReplicationPair[] = []) {
+  const catalog = SqliteCatalog.open(join(dir, `c${++n}.db`));
+  const clock = new ManualClock();
+  const publisher = new FakePublisher();
+  let seq = 0;
+  const jobs = new JobService({
+    catalog,
+    publisher,
+    changes: new JobChangeFeed(),
+    clock,
+    log: silentLogger(),
+    newId: () => `JOB${++seq}`,
+    replication,
+  });
+  const monitor = new WorkerMonitor({ catalog, clock, log: silentLogger(), heartbeatIntervalMs: 1000, offlineAfterMissedBeats: 3 });
+  const beat = (site: string, worker: string, kind: 'agent' | 'storage', address: string | null = null) =>
+    monitor.recordHeartbeat({ site, worker, kind, at: clock.nowIso(), version: 't', address, runningJobs: 0 });
+  const twoSites = () => {
+    beat('a', 'agent-1', 'agent');
+    beat('a', 'storage', 'storage', '127.0.0.1:1001');
+    beat('b', 'storage', 'storage', '127.0.0.1:1002');
+    catalog.upsertVm({ name: 'vm1', site: 'a', worker: 'agent-1', hypervisor: 'files', disks: [{ name: 'root', sizeBytes: 4096 }] });
+  };
+  return { catalog, clock, publisher, jobs, monitor, beat, twoSites };
+}
+
+const rejectsWith = async (p: Promise<unknown>, type: new (...args: never[]) => AppError, pattern: RegExp) =>
+  assert.rejects(p, (err: unknown) => {
+    assert.ok(err instanceof type, `expected ${type.name}, got ${String(err)}`);
+    assert.match(err.message, pattern);
+    return true;
+  });
+
+describe('JobService', () => {
+  it('sends a backup to the VM agent with the online storage of its site, then marks it published', async () => {
+    const { jobs, publisher, catalog, twoSites } = setup();
+    twoSites();
+    const job = await jobs.startBackup({ vm: 'vm1', mode: 'full' });
+    assert.equal(job.state, 'queued');
+    assert.ok(job.publishedAt);
+    assert.equal(publisher.sent.length, 1);
+    const sent = publisher.sent[0]!;
+    assert.equal(`${sent.site}/${sent.worker}`, 'a/agent-1');
+    assert.deepEqual(sent.job.params, { vm: 'vm1', mode: 'full', storage: { site: 'a', address: '127.0.0.1:1001' } });
+    assert.equal(sent.job.jobId, job.id);
+    assert.equal(catalog.getJob(job.id)?.vm, 'vm1');
+  });
+
+  it('names what is missing: an unknown VM, no storage, an offline storage', async () => {
+    const { jobs, beat, catalog, clock, monitor } = setup();
+    await rejectsWith(jobs.startBackup({ vm: 'nope', mode: 'auto' }), NotFoundError, /VM nope not found/);
+    catalog.upsertVm({ name: 'vm1', site: 'a', worker: 'agent-1', hypervisor: 'files', disks: [] });
+    await rejectsWith(jobs.startBackup({ vm: 'vm1', mode: 'auto' }), PreconditionError, /no storage at site a/);
+    beat('a', 'storage', 'storage', '127.0.0.1:1001');
+    clock.advance(10_000);
+    monitor.sweep();
+    await rejectsWith(jobs.startBackup({ vm: 'vm1', mode: 'auto' }), PreconditionError, /no online storage at site a/);
+    assert.deepEqual(catalog.listJobs({ limit: 10 }), [], 'a refused job leaves no row');
+  });
+
+  it('restores from the VM site by default, from another site on request, and refuses a site without a copy', async () => {
+    const { jobs, publisher, catalog, twoSites } = setup();
+    twoSites();
+    const copy = { backupId: 'B1', vm: 'vm1', createdAt: '2026-01-01T00:00:00.000Z', mode: 'full' as const, parentBackupId: null, jobId: 'J0', sizeBytes: 1, disks: [], verifiedAt: null, state: 'ok' as const };
+    catalog.insertBackup({ ...copy, site: 'a' });
+    await jobs.startRestore({ backupId: 'B1', targetDir: '/restore' });
+    assert.deepEqual(publisher.sent.at(-1)?.job.params, { backupId: 'B1', vm: 'vm1', targetDir: '/restore', storage: { site: 'a', address: '127.0.0.1:1001' } });
+    await rejectsWith(jobs.startRestore({ backupId: 'B1', targetDir: '/r', site: 'b' }), PreconditionError, /no copy at site b \(copies at: a\)/);
+    catalog.insertBackup({ ...copy, site: 'b' });
+    await jobs.startRestore({ backupId: 'B1', targetDir: '/r', site: 'b' });
+    assert.equal((publisher.sent.at(-1)?.job.params as { storage: { site: string } }).storage.site, 'b');
+    await rejectsWith(jobs.startRestore({ backupId: 'B9', targetDir: '/r' }), NotFoundError, /backup B9 not found/);
+    await rejectsWith(jobs.startRestore({ backupId: 'B1', targetDir: '/r', worker: 'agent-9' }), NotFoundError, /agent agent-9 not found/);
+  });
+
+  it('syncs along the configured pair, or the only other storage site', async () => {
+    const configured = setup([{ from: 'a', to: 'b' }]);
+    configured.twoSites();
+    const job = await configured.jobs.startSync({});
+    assert.equal(`${job.site}/${job.worker}`, 'b/storage');
+    assert.deepEqual(configured.publisher.sent[0]?.job.params, { source: { site: 'a', address: '127.0.0.1:1001' } });
+
+    const unconfigured = setup();
+    unconfigured.twoSites();
+    const toA = await unconfigured.jobs.startSync({ toSite: 'a' });
+    assert.equal(toA.site, 'a');
+    assert.deepEqual(unconfigured.publisher.sent[0]?.job.params, { source: { site: 'b', address: '127.0.0.1:1002' } });
+    const fromPrimary = await unconfigured.jobs.startSync({});
+    assert.equal(fromPrimary.site, 'b', 'the site with agents is the source');
+    await rejectsWith(unconfigured.jobs.startSync({ fromSite: 'a', toSite: 'a' }), ValidationError, /to_site: must differ/);
+    await rejectsWith(unconfigured.jobs.startSync({ fromSite: 'a', toSite: 'c' }), PreconditionError, /no storage at site c/);
+  });
+
+  it('verifies a site with every other storage as a repair peer', async () => {
+    const { jobs, publisher, twoSites } = setup([{ from: 'a', to: 'b' }]);
+    twoSites();
+    const job = await jobs.startVerify({ repair: true });
+    assert.equal(`${job.site}/${job.worker}`, 'a/storage');
+    assert.deepEqual(publisher.sent[0]?.job.params, { repair: true, peers: [{ site: 'b', address: '127.0.0.1:1002' }] });
+    await jobs.startVerify({ site: 'b', repair: false });
+    assert.deepEqual(publisher.sent[1]?.job.params, { repair: false, peers: [{ site: 'a', address: '127.0.0.1:1001' }] });
+  });
+
+  it('keeps a job whose publish failed and publishes it later, with the same id and attempt', async () => {
+    const { jobs, publisher, catalog, twoSites } = setup();
+    twoSites();
+    publisher.failing = true;
+    const job = await jobs.startBackup({ vm: 'vm1', mode: 'auto' });
+    assert.equal(job.publishedAt, null);
+    assert.deepEqual(catalog.listUnpublishedJobs().map((j) => j.id), [job.id]);
+    publisher.failing = false;
+    assert.equal(await jobs.publishPending(), 1);
+    assert.equal(publisher.sent[0]?.job.jobId, job.id);
+    assert.equal(publisher.sent[0]?.job.attempt, 1);
+    assert.deepEqual(catalog.listUnpublishedJobs(), []);
+    assert.equal(await jobs.publishPending(), 0);
+  });
+});
+
+describe('WorkerMonitor', () => {
+  it('marks a worker offline after the missed beats and online again on its next beat', () => {
+    const { beat, clock, monitor, catalog } = setup();
+    beat('a', 'agent-1', 'agent');
+    clock.advance(2999);
+    assert.deepEqual(monitor.sweep(), []);
+    clock.advance(2);
+    assert.deepEqual(monitor.sweep().map((w) => w.id), ['agent-1']);
+    assert.equal(catalog.listWorkers()[0]?.state, 'offline');
+    beat('a', 'agent-1', 'agent');
+    assert.equal(catalog.listWorkers()[0]?.state, 'online');
+  });
+});
