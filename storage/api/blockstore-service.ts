@@ -1,0 +1,212 @@
+/**
+ * The BlockStore gRPC service: decodes and validates each request, calls the datastore, and
+ * maps its answer back. Errors are mapped to gRPC status once, by the shared call wrappers.
+ */
+import type * as grpc from '@grpc/grpc-js';
+import { z } from 'zod';
+import { describeIssue } from '../../shared/config/load-config.js';
+import { ValidationError } from '../../shared/errors.js';
+import { DIGEST_BYTES } from '../../shared/format/chunk-digest.js';
+import type { Manifest } from '../../shared/format/manifest.js';
+import { ObjectName, Ulid } from '../../shared/ids.js';
+import type { Logger } from '../../shared/log.js';
+import { clientStreamHandler, serverStreamHandler, unaryHandler, writeWithBackpressure } from '../../shared/rpc/grpc-calls.js';
+import type { BackupSummary } from '../../shared/rpc/generated/bulwark/v1/BackupSummary.js';
+import type { BlockStoreHandlers } from '../../shared/rpc/proto-packages.js';
+import type { Datastore } from '../datastore/datastore.js';
+
+/** Most digests one FindMissing or GetChunks call may carry. */
+export const MAX_DIGESTS_PER_CALL = 16384;
+/** Largest part of an index file in one GetIndex message. */
+export const INDEX_PART_BYTES = 1024 * 1024;
+
+/** Validates a decoded request; a failure names the field. */
+function parseRequest<S extends z.ZodType>(schema: S, value: unknown): z.output<S> {
+  const result = schema.safeParse(value);
+  if (!result.success) {
+    const first = result.error.issues[0];
+    const { field, rule } = first ? describeIssue(first) : { field: '', rule: 'invalid' };
+    throw new ValidationError(field, rule);
+  }
+  return result.data;
+}
+
+function checkDigests(digests: readonly Buffer[], field: string): void {
+  if (digests.length > MAX_DIGESTS_PER_CALL) throw new ValidationError(field, `at most ${MAX_DIGESTS_PER_CALL} digests per call`);
+  digests.forEach((d, i) => {
+    if (d.length !== DIGEST_BYTES) throw new ValidationError(`${field}.${i}`, `must be ${DIGEST_BYTES} bytes, got ${d.length}`);
+  });
+}
+
+const emptyAsNull = (s: string): string | null => (s === '' ? null : s);
+
+const BeginBackupRequest = z.object({
+  vm: ObjectName,
+  disks: z.array(z.object({ name: ObjectName, sizeBytes: z.number().int().nonnegative() })).min(1, 'at least one disk'),
+  jobId: z.string().max(128),
+  attempt: z.number().int().nonnegative(),
+  parentBackupId: z.union([z.literal(''), Ulid]).transform(emptyAsNull),
+  mode: z.enum(['full', 'incremental']),
+  changeTracking: z.string().max(64).transform((s) => (s === '' ? 'hash' : s)),
+  changeTrackingNote: z.string().max(1024).transform(emptyAsNull),
+});
+
+const SessionId = z.string().min(1, 'required').max(64);
+
+const StatsJson = z
+  .string()
+  .transform((text, ctx) => {
+    if (text === '') return {};
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      ctx.addIssue({ code: 'custom', message: 'must be JSON' });
+      return z.NEVER;
+    }
+  })
+  .pipe(z.record(z.string(), z.union([z.number(), z.string()]), 'must be a JSON object of numbers and strings'));
+
+const CommitBackupRequest = z.object({ sessionId: SessionId, statsJson: StatsJson });
+
+/** The wire summary of a committed backup. */
+export function backupSummary(m: Manifest): BackupSummary {
+  return {
+    backupId: m.backupId,
+    vm: m.vm,
+    createdAt: m.createdAt,
+    mode: m.mode,
+    parentBackupId: m.parentBackupId ?? '',
+    disks: m.disks.map((d) => ({ name: d.name, sizeBytes: d.sizeBytes, chunkCount: d.chunkCount, zeroChunks: d.zeroChunks })),
+    jobId: m.jobId,
+    attempt: m.attempt,
+    chunkSizeBytes: m.chunkSizeBytes,
+    changeTracking: m.changeTracking,
+  };
+}
+
+/** Resolves when the call is cancelled or closed, so a stalled write does not wait forever. */
+function callGone(call: grpc.ServerWritableStream<unknown, unknown>): Promise<void> {
+  return new Promise((resolve) => {
+    if (call.cancelled) resolve();
+    call.once('cancelled', () => resolve());
+    call.once('close', () => resolve());
+  });
+}
+
+export interface BlockStoreServiceDeps {
+  readonly datastore: Datastore;
+  readonly site: string;
+  readonly log: Logger;
+}
+
+/** The BlockStore handlers over one datastore. */
+export function createBlockStoreService({ datastore, site, log }: BlockStoreServiceDeps): BlockStoreHandlers {
+  return {
+    GetDatastoreInfo: unaryHandler(log, () =>
+      Promise.resolve({
+        datastoreId: datastore.info.id,
+        formatVersion: datastore.info.formatVersion,
+        chunkSizeBytes: datastore.info.chunkSizeBytes,
+        site,
+      }),
+    ),
+
+    FindMissing: unaryHandler(log, async (req) => {
+      checkDigests(req.digests, 'digests');
+      return { missing: await datastore.findMissing(req.digests) };
+    }),
+
+    PutChunks: clientStreamHandler(log, async (call) => {
+      const intake = datastore.chunkIntake();
+      let first = true;
+      try {
+        for await (const msg of call as AsyncIterable<{ sessionId: string; digest: Buffer; blob: Buffer }>) {
+          if (first) {
+            datastore.session(parseRequest(SessionId, msg.sessionId));
+            first = false;
+          }
+          checkDigests([msg.digest], 'digest');
+          await intake.accept(msg.digest, msg.blob);
+        }
+      } catch (err) {
+        // Let the writes already started end before answering, so none outlives the call.
+        await intake.finish().catch(() => undefined);
+        throw err;
+      }
+      const stats = await intake.finish();
+      return {
+        chunksWritten: stats.chunksWritten,
+        chunksAlreadyPresent: stats.chunksAlreadyPresent,
+        bytesWritten: stats.bytesWritten,
+      };
+    }),
+
+    GetChunks: serverStreamHandler(log, async (req, call) => {
+      checkDigests(req.digests, 'digests');
+      const gone = callGone(call);
+      // Read a few blobs ahead of the one being sent; results are wrapped so none is left unhandled.
+      type Read = { digest: Buffer; blob: Buffer } | { err: unknown };
+      const read = (digest: Buffer): Promise<Read> =>
+        datastore.readBlobChecked(digest).then(
+          (blob) => ({ digest, blob }),
+          (err: unknown) => ({ err }),
+        );
+      const window: Promise<Read>[] = [];
+      let next = 0;
+      for (;;) {
+        for (let d = req.digests[next]; window.length < 4 && d !== undefined; d = req.digests[next]) {
+          window.push(read(d));
+          next++;
+        }
+        const result = await window.shift();
+        if (!result || call.cancelled) return;
+        if ('err' in result) throw result.err;
+        await Promise.race([writeWithBackpressure(call, result), gone]);
+      }
+    }),
+
+    BeginBackup: unaryHandler(log, async (req) => {
+      const outcome = await datastore.beginBackup(parseRequest(BeginBackupRequest, req));
+      return outcome.kind === 'committed'
+        ? { sessionId: '', chunkSizeBytes: outcome.backup.chunkSizeBytes, committedBackupId: outcome.backup.backupId }
+        : { sessionId: outcome.sessionId, chunkSizeBytes: outcome.chunkSizeBytes, committedBackupId: '' };
+    }),
+
+    PutIndex: clientStreamHandler(log, async (call) => {
+      let upload: ReturnType<Datastore['openIndexUpload']> | undefined;
+      for await (const msg of call as AsyncIterable<{ sessionId: string; disk: string; firstChunk: number; digests: Buffer }>) {
+        upload ??= datastore.openIndexUpload(parseRequest(SessionId, msg.sessionId));
+        upload.addPart(parseRequest(ObjectName, msg.disk), msg.firstChunk, msg.digests);
+      }
+      if (!upload) throw new ValidationError('session_id', 'the stream carried no index part');
+      return { chunkCount: await upload.finish() };
+    }),
+
+    CommitBackup: unaryHandler(log, async (req) => {
+      const { sessionId, statsJson } = parseRequest(CommitBackupRequest, req);
+      return { backup: backupSummary(await datastore.commitBackup(sessionId, statsJson)) };
+    }),
+
+    AbortBackup: unaryHandler(log, async (req) => {
+      await datastore.abortBackup(parseRequest(SessionId, req.sessionId));
+      return {};
+    }),
+
+    ListBackups: unaryHandler(log, (req) => {
+      const vm = req.vm === '' ? undefined : parseRequest(ObjectName, req.vm);
+      return Promise.resolve({ backups: datastore.catalog.list(vm).map(backupSummary) });
+    }),
+
+    GetManifest: unaryHandler(log, async (req) => ({
+      manifest: await datastore.readManifestFile(parseRequest(Ulid, req.backupId)),
+    })),
+
+    GetIndex: serverStreamHandler(log, async (req, call) => {
+      const file = await datastore.readIndexFile(parseRequest(Ulid, req.backupId), parseRequest(ObjectName, req.disk));
+      const gone = callGone(call);
+      for (let offset = 0; offset < file.length && !call.cancelled; offset += INDEX_PART_BYTES) {
+        await Promise.race([writeWithBackpressure(call, { data: file.subarray(offset, offset + INDEX_PART_BYTES) }), gone]);
+      }
+    }),
+  };
+}

@@ -1,0 +1,62 @@
+/** The storage daemon: opens the datastore, serves BlockStore over gRPC, runs sync and verify jobs from NATS. */
+import { systemClock } from '../shared/clock.js';
+import { ConfigError } from '../shared/errors.js';
+import { connectNats } from '../shared/nats/nats-connection.js';
+import { HeartbeatSender } from '../shared/nats/heartbeat-sender.js';
+import { JobWorker } from '../shared/nats/job-worker.js';
+import { runDaemon } from '../shared/process/daemon.js';
+import { startGrpcServer, stopGrpcServer } from '../shared/rpc/grpc-server.js';
+import { blockStorePackage } from '../shared/rpc/proto-packages.js';
+import { createBlockStoreService } from './api/blockstore-service.js';
+import { loadStorageConfig } from './config.js';
+import { Datastore } from './datastore/datastore.js';
+import { createStorageJobHandler } from './events/storage-job-handler.js';
+
+const VERSION = '0.1.0';
+
+runDaemon('bulwark-storage', async (configPath, rootLog) => {
+  if (configPath === undefined) throw new ConfigError('--config', '', 'a config file is required');
+  const config = loadStorageConfig(configPath);
+  rootLog.level = config.logLevel;
+  const log = rootLog.child({ site: config.site, worker: config.worker });
+  const clock = systemClock;
+
+  const datastore = await Datastore.open(config.datastoreDir, { chunkSizeBytes: config.chunkSizeBytes, clock, log });
+  const { server, address } = await startGrpcServer(config.listen, (s) =>
+    s.addService(blockStorePackage().BlockStore.service, createBlockStoreService({ datastore, site: config.site, log })),
+  );
+  const nc = await connectNats(config.nats.url, `bulwark-storage-${config.site}-${config.worker}`, log);
+  const worker = new JobWorker({
+    nc,
+    site: config.site,
+    worker: config.worker,
+    handler: createStorageJobHandler({ datastore, site: config.site, clock }),
+    log,
+    clock,
+  });
+  await worker.start();
+  const heartbeat = new HeartbeatSender(
+    nc,
+    clock,
+    () => ({
+      site: config.site,
+      worker: config.worker,
+      kind: 'storage',
+      version: VERSION,
+      address,
+      runningJobs: worker.runningJobs,
+    }),
+    config.heartbeatIntervalMs,
+  );
+  heartbeat.start();
+
+  return {
+    ready: { address, site: config.site, worker: config.worker, datastoreId: datastore.info.id },
+    stop: async () => {
+      await worker.stop();
+      heartbeat.stop();
+      await stopGrpcServer(server);
+      await nc.drain();
+    },
+  };
+});

@@ -1,0 +1,235 @@
+/**
+ * Verify (and repair): re-reads what the datastore holds and checks it.
+ *
+ * 1. Every backup directory's manifest and each disk's .fidx pass their own checks, and each
+ *    index matches the SHA-256 its manifest records; failures are listed as damaged files.
+ * 2. Every chunk those indexes reference is read once and checked (structure, CRC, content
+ *    against its digest). A damaged blob is moved to quarantine/, never overwritten in place.
+ * 3. With repair on, each damaged or missing chunk is fetched from the peers in order, checked,
+ *    and written atomically. Every finding names the backups, disks and byte offsets that use
+ *    the chunk, and what became of it.
+ * A backup is verified when its files are sound and every chunk it references is now good.
+ */
+import type { Clock } from '../../shared/clock.js';
+import { AppError, CorruptDataError, errorMessage } from '../../shared/errors.js';
+import { decodeBlobChecked } from '../../shared/format/blob.js';
+import { DIGEST_BYTES, digestFromHex, digestHex, isZeroDigest } from '../../shared/format/chunk-digest.js';
+import { decodeFixedIndex, fixedIndexFileSha256, type FixedIndex } from '../../shared/format/fixed-index.js';
+import type { Logger } from '../../shared/log.js';
+import type { ChunkFinding, VerifyResult } from '../../shared/messages/results.js';
+import type { BackupDir, Datastore } from '../datastore/datastore.js';
+import { TaskPool } from '../datastore/task-pool.js';
+import type { PeerStore } from '../replication/peer-store.js';
+
+export interface VerifyOptions {
+  readonly datastore: Datastore;
+  readonly site: string;
+  readonly repair: boolean;
+  /** Peers asked in this order for good copies. */
+  readonly peers: readonly PeerStore[];
+  readonly clock: Clock;
+  readonly log: Logger;
+  readonly signal?: AbortSignal;
+  readonly progress?: (phase: string, doneBytes: number, totalBytes: number) => void;
+  /** Chunks read and checked at once. */
+  readonly concurrency?: number;
+}
+
+interface SoundBackup {
+  readonly backupId: string;
+  readonly vm: string;
+  readonly chunkSizeBytes: number;
+  /** Manifest and every index passed their checks (else the backup cannot be verified). */
+  readonly filesSound: boolean;
+  readonly indexes: { readonly disk: string; readonly index: FixedIndex }[];
+}
+
+function problemOf(err: unknown): string {
+  if (err instanceof CorruptDataError && typeof err.details.problem === 'string') return err.details.problem;
+  return errorMessage(err);
+}
+
+/** Checks every backup and chunk of the datastore; with `repair`, heals chunks from the peers. */
+export async function runVerify(opts: VerifyOptions): Promise<VerifyResult> {
+  const { datastore, clock, log } = opts;
+  const startedMs = clock.nowMs();
+  const result: VerifyResult = {
+    site: opts.site,
+    backupsChecked: 0,
+    chunksChecked: 0,
+    bytesChecked: 0,
+    damagedFiles: [],
+    chunks: [],
+    repaired: 0,
+    unrepaired: 0,
+    verifiedBackupIds: [],
+    durationMs: 0,
+  };
+
+  const sound: SoundBackup[] = [];
+  for (const entry of await datastore.scanBackupDirs()) {
+    result.backupsChecked++;
+    const backup = await checkBackupFiles(datastore, entry, result);
+    if (backup) sound.push(backup);
+  }
+
+  const unique = new Map<string, Buffer>();
+  for (const backup of sound) {
+    for (const { index } of backup.indexes) {
+      for (let i = 0; i < index.chunkCount; i++) {
+        const digest = index.digests.subarray(i * DIGEST_BYTES, (i + 1) * DIGEST_BYTES);
+        if (isZeroDigest(digest)) continue;
+        const hex = digestHex(digest);
+        if (!unique.has(hex)) unique.set(hex, Buffer.from(digest));
+      }
+    }
+  }
+
+  const bad = new Map<string, { problem: string }>();
+  const pool = new TaskPool(opts.concurrency ?? 4);
+  const totalBytes = unique.size * datastore.info.chunkSizeBytes;
+  let doneBytes = 0;
+  for (const [hex, digest] of unique) {
+    opts.signal?.throwIfAborted();
+    await pool.run(async () => {
+      const blob = await datastore.chunks.get(digest);
+      result.chunksChecked++;
+      if (blob === undefined) {
+        bad.set(hex, { problem: 'missing' });
+      } else {
+        result.bytesChecked += blob.length;
+        try {
+          decodeBlobChecked(blob, digest);
+        } catch (err) {
+          if (!(err instanceof CorruptDataError)) throw err;
+          const problem = problemOf(err);
+          bad.set(hex, { problem });
+          await datastore.chunks.quarantine(digest, problem);
+          log.warn({ digest: hex, problem }, 'damaged chunk quarantined');
+        }
+      }
+      doneBytes += datastore.info.chunkSizeBytes;
+      opts.progress?.('verify', doneBytes, totalBytes);
+    });
+  }
+  await pool.drain();
+
+  const stillBad = new Set<string>();
+  for (const [hex, { problem }] of [...bad].sort(([a], [b]) => (a < b ? -1 : 1))) {
+    const finding: ChunkFinding = {
+      digest: hex,
+      problem,
+      backups: referencesOf(sound, hex),
+      outcome: 'unrepaired',
+      peer: null,
+      bytes: 0,
+    };
+    if (opts.repair) {
+      opts.signal?.throwIfAborted();
+      const healed = await repairChunk(opts, digestFromHex(hex));
+      if (healed) {
+        finding.outcome = 'repaired';
+        finding.peer = healed.peer;
+        finding.bytes = healed.bytes;
+      }
+    }
+    if (finding.outcome === 'repaired') result.repaired++;
+    else {
+      result.unrepaired++;
+      stillBad.add(hex);
+    }
+    result.chunks.push(finding);
+  }
+
+  for (const backup of sound) {
+    if (backup.filesSound && !backup.indexes.some(({ index }) => indexUsesAny(index, stillBad))) result.verifiedBackupIds.push(backup.backupId);
+  }
+  result.durationMs = clock.nowMs() - startedMs;
+  log.info(
+    {
+      backups: result.backupsChecked,
+      chunks: result.chunksChecked,
+      damagedFiles: result.damagedFiles.length,
+      damagedChunks: result.chunks.length,
+      repaired: result.repaired,
+      unrepaired: result.unrepaired,
+    },
+    'verify finished',
+  );
+  return result;
+}
+
+/** Checks a backup's manifest and indexes; records damage and returns undefined when unsound. */
+async function checkBackupFiles(datastore: Datastore, entry: BackupDir, result: VerifyResult): Promise<SoundBackup | undefined> {
+  const fileOf = (name: string) => `backups/${entry.vm}/${entry.backupId}/${name}`;
+  let manifest;
+  try {
+    manifest = await datastore.readManifestAt(entry);
+  } catch (err) {
+    result.damagedFiles.push({ backupId: entry.backupId, file: fileOf('manifest.json'), problem: problemOf(err) });
+    return undefined;
+  }
+  const indexes: SoundBackup['indexes'] = [];
+  let soundFiles = true;
+  for (const disk of manifest.disks) {
+    const file = fileOf(`${disk.name}.fidx`);
+    try {
+      const bytes = await datastore.readIndexFileAt(entry, disk.name);
+      const index = decodeFixedIndex(bytes, file);
+      if (fixedIndexFileSha256(bytes) !== disk.indexSha256) throw new CorruptDataError(file, 'does not match the manifest');
+      indexes.push({ disk: disk.name, index });
+    } catch (err) {
+      if (!(err instanceof AppError)) throw err;
+      const problem = err.code === 'NOT_FOUND' ? 'missing' : problemOf(err);
+      result.damagedFiles.push({ backupId: entry.backupId, file, problem });
+      soundFiles = false;
+    }
+  }
+  // Chunks of a backup with a damaged index are still checked through its sound indexes,
+  // but the backup itself cannot be verified.
+  return { backupId: entry.backupId, vm: entry.vm, chunkSizeBytes: manifest.chunkSizeBytes, filesSound: soundFiles, indexes };
+}
+
+function indexUsesAny(index: FixedIndex, hexes: ReadonlySet<string>): boolean {
+  if (hexes.size === 0) return false;
+  for (let i = 0; i < index.chunkCount; i++) {
+    if (hexes.has(digestHex(index.digests.subarray(i * DIGEST_BYTES, (i + 1) * DIGEST_BYTES)))) return true;
+  }
+  return false;
+}
+
+/** Where a chunk is used: backup, VM, disk and byte offset. */
+function referencesOf(backups: readonly SoundBackup[], hex: string): ChunkFinding['backups'] {
+  const target = digestFromHex(hex);
+  const refs: ChunkFinding['backups'] = [];
+  for (const backup of backups) {
+    for (const { disk, index } of backup.indexes) {
+      for (let i = 0; i < index.chunkCount; i++) {
+        if (index.digests.subarray(i * DIGEST_BYTES, (i + 1) * DIGEST_BYTES).equals(target)) {
+          refs.push({ backupId: backup.backupId, vm: backup.vm, disk, offsetBytes: i * backup.chunkSizeBytes });
+        }
+      }
+    }
+  }
+  return refs;
+}
+
+/** Fetches a good copy from the first peer that has one, checks it and writes it. */
+async function repairChunk(opts: VerifyOptions, digest: Buffer): Promise<{ peer: string; bytes: number } | undefined> {
+  const hex = digestHex(digest);
+  for (const peer of opts.peers) {
+    try {
+      for await (const chunk of peer.getChunks([digest])) {
+        if (!chunk.digest.equals(digest)) throw new CorruptDataError(`chunk ${hex} from ${peer.site}`, 'peer sent another chunk');
+        decodeBlobChecked(chunk.blob, digest);
+        await opts.datastore.chunks.put(digest, chunk.blob);
+        opts.log.info({ digest: hex, peer: peer.site, bytes: chunk.blob.length }, 'chunk repaired');
+        return { peer: peer.site, bytes: chunk.blob.length };
+      }
+      opts.log.warn({ digest: hex, peer: peer.site }, 'peer sent nothing for the chunk');
+    } catch (err) {
+      opts.log.warn({ err, digest: hex, peer: peer.site }, 'peer could not supply the chunk');
+    }
+  }
+  return undefined;
+}
