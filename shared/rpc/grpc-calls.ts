@@ -23,7 +23,9 @@ export function serverStreamHandler<Req, Res>(
   return (call) => {
     fn(call.request, call).then(
       () => call.end(),
-      (err: unknown) => call.destroy(Object.assign(new Error('call failed'), toServiceError(err, log))),
+      // emit('error'), not destroy(): grpc-js sends the status from its own 'error' listener via
+      // end(); a destroyed stream never reaches _final, so the client would wait forever.
+      (err: unknown) => call.emit('error', Object.assign(new Error('call failed'), toServiceError(err, log))),
     );
   };
 }

@@ -240,7 +240,13 @@ describe('node agent process', () => {
     });
 
     it('fails a backup of a VM whose image is missing, naming it', async () => {
-      const job: JobMessage = { ...backupJob('job-missing'), params: { vm: 'empty', mode: 'auto', storage: storageRef() } };
+      const job: JobMessage = {
+        jobId: 'job-missing',
+        attempt: 1,
+        createdAt: new Date().toISOString(),
+        kind: 'backup',
+        params: { vm: 'empty', mode: 'auto', storage: storageRef() },
+      };
       await js.publish(subjects.jobs(SITE, AGENT), JSON.stringify(job), { msgID: newId() });
       const end = await waitFor('the failure event', 30_000, () =>
         Promise.resolve(events.find((e) => e.type === 'job.failed' && e.jobId === job.jobId)),

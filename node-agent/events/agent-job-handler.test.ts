@@ -1,0 +1,82 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { ManualClock } from '../../shared/clock.js';
+import { PreconditionError } from '../../shared/errors.js';
+import { silentLogger } from '../../shared/log.js';
+import type { JobMessage } from '../../shared/messages/jobs.js';
+import type { JobContext } from '../../shared/nats/job-worker.js';
+import { MemoryBlockStore } from '../adapters/memory-block-store.js';
+import { FilesDriver } from '../hypervisors/files/files-driver.js';
+import { seededBytes, writeDiskImage } from '../testing/disk-images.js';
+import { createAgentJobHandler } from './agent-job-handler.js';
+
+describe('agent job handler', () => {
+  let dir: string;
+  const clock = new ManualClock();
+  const store = new MemoryBlockStore(clock, 'site-a');
+  const opened: string[] = [];
+  let closed = 0;
+  const progress: [string, number, number][] = [];
+  const ctx: JobContext = {
+    log: silentLogger(),
+    signal: new AbortController().signal,
+    progress: (phase, done, total) => progress.push([phase, done, total]),
+  };
+  let handler: ReturnType<typeof createAgentJobHandler>;
+  const storage = { site: 'site-a', address: '127.0.0.1:7000' };
+  const createdAt = new Date(clock.nowMs()).toISOString();
+
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'bulwark-handler-'));
+    await writeDiskImage(join(dir, 'd.raw'), 300_000, [{ offset: 70_000, data: seededBytes(1, 100_000) }]);
+    const driver = new FilesDriver({ kind: 'files', vms: [{ name: 'vm1', disks: [{ name: 'd0', path: join(dir, 'd.raw') }] }] }, silentLogger());
+    handler = createAgentJobHandler({
+      driver,
+      clock,
+      openBlockStore: (address) => {
+        opened.push(address);
+        return Object.assign(Object.create(store) as MemoryBlockStore, { close: () => void closed++ });
+      },
+    });
+  });
+
+  after(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('runs a backup and a restore on the job storage, closing it each time', async () => {
+    const backup: JobMessage = { jobId: 'j1', attempt: 1, createdAt, kind: 'backup', params: { vm: 'vm1', mode: 'auto', storage } };
+    const outcome = await handler(backup, ctx);
+    assert.ok(outcome.kind === 'backup');
+    assert.equal(outcome.result.backup.vm, 'vm1');
+    assert.equal(progress.at(-1)?.[1], 300_000);
+    const targetDir = join(dir, 'out');
+    const restore: JobMessage = {
+      jobId: 'j2',
+      attempt: 1,
+      createdAt,
+      kind: 'restore',
+      params: { backupId: outcome.result.backup.backupId, vm: 'vm1', targetDir, storage },
+    };
+    const restored = await handler(restore, ctx);
+    assert.ok(restored.kind === 'restore');
+    assert.ok((await readFile(join(targetDir, 'd0.img'))).equals(await readFile(join(dir, 'd.raw'))));
+    assert.deepEqual(opened, [storage.address, storage.address]);
+    assert.equal(closed, 2);
+  });
+
+  it('refuses storage jobs', async () => {
+    const sync: JobMessage = { jobId: 'j3', attempt: 1, createdAt, kind: 'sync', params: { source: storage } };
+    await assert.rejects(handler(sync, ctx), PreconditionError);
+  });
+
+  it('closes the store when the job fails', async () => {
+    const before = closed;
+    const bad: JobMessage = { jobId: 'j4', attempt: 1, createdAt, kind: 'backup', params: { vm: 'nope', mode: 'auto', storage } };
+    await assert.rejects(handler(bad, ctx), /VM nope not found/);
+    assert.equal(closed, before + 1);
+  });
+});

@@ -1,0 +1,58 @@
+/**
+ * bulwark-agent: the node agent. A JetStream worker for backup and restore jobs on its own
+ * subject, with the `files` hypervisor driver; reports its inventory at start and heartbeats.
+ */
+import { readFileSync } from 'node:fs';
+import { systemClock } from '../shared/clock.js';
+import { ConfigError } from '../shared/errors.js';
+import { newId } from '../shared/ids.js';
+import { HeartbeatSender } from '../shared/nats/heartbeat-sender.js';
+import { JobWorker } from '../shared/nats/job-worker.js';
+import { connectNats } from '../shared/nats/nats-connection.js';
+import { runDaemon } from '../shared/process/daemon.js';
+import { GrpcBlockStore } from './adapters/grpc-block-store.js';
+import { loadAgentConfig } from './config.js';
+import { createAgentJobHandler } from './events/agent-job-handler.js';
+import { FilesDriver } from './hypervisors/files/files-driver.js';
+
+const version = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
+runDaemon('bulwark-agent', async (configPath, rootLog) => {
+  if (!configPath) throw new ConfigError('command line', '--config', 'is required');
+  const config = loadAgentConfig(configPath);
+  rootLog.level = config.logLevel;
+  const { site, worker } = config;
+  const log = rootLog.child({ site, worker });
+  const driver = new FilesDriver(config.hypervisor, log.child({ driver: 'files' }));
+
+  const nc = await connectNats(config.nats.url, `bulwark-agent-${site}-${worker}`, log);
+  const jobWorker = new JobWorker({
+    nc,
+    site,
+    worker,
+    log,
+    clock: systemClock,
+    handler: createAgentJobHandler({ driver, clock: systemClock, openBlockStore: (address) => new GrpcBlockStore(address) }),
+  });
+  await jobWorker.start();
+
+  const vms = await driver.inventory();
+  await jobWorker.publisher.publish({ eventId: newId(), site, worker, at: systemClock.nowIso(), type: 'inventory', vms });
+
+  const heartbeat = new HeartbeatSender(
+    nc,
+    systemClock,
+    () => ({ site, worker, kind: 'agent', version, address: null, runningJobs: jobWorker.runningJobs }),
+    config.heartbeatIntervalMs,
+  );
+  heartbeat.start();
+
+  return {
+    ready: { site, worker, vms: vms.map((vm) => vm.name) },
+    stop: async () => {
+      heartbeat.stop();
+      await jobWorker.stop();
+      await nc.drain();
+    },
+  };
+});
