@@ -122,7 +122,7 @@ async function main(): Promise<number> {
   }
 
   const stored = (site: string) => chunkFiles(join(dataDir, `storage-${site}`, 'datastore')).reduce((n, f) => n + allocatedBytes(f), 0);
-  const table = new Table({ head: ['step', 'seconds', 'detail', 'ok'] });
+  const table = new Table({ head: ['step', 'seconds', 'detail', 'ok'], style: { head: [], border: [] } });
   for (const s of steps) table.push([s.step, s.seconds.toFixed(1), s.detail, s.ok ? 'yes' : 'NO']);
   console.log(`\n${table.toString()}`);
   console.log(`stored at site a: ${mib(stored('a'))}, at site b: ${mib(stored('b'))} (source disk ${mib(diskMib * 1048576)})`);

@@ -106,6 +106,22 @@ describe('restore job (in-memory store)', () => {
     }
   });
 
+  it('keeps the zero 4 KiB blocks inside a chunk as holes', async () => {
+    // Each chunk holds 4 KiB of data at its start and zeros after it, as a sparse guest file would.
+    const path = join(dir, 'partly.raw');
+    const chunks = 16;
+    await writeDiskImage(path, chunks * CHUNK, Array.from({ length: chunks }, (_, i) => ({ offset: i * CHUNK, data: seededBytes(100 + i, 4096) })));
+    const driver = new FilesDriver({ kind: 'files', vms: [{ name: 'vm3', disks: [{ name: 'disk0', path }] }] }, log);
+    clock.advance(1000);
+    const made = await runBackup({ jobId: 'j3', attempt: 1, vm: 'vm3', mode: 'full' }, { driver, store, log, clock, progress: () => undefined });
+    const target = join(dir, 'partly-out');
+    await runRestore({ backupId: made.backup.backupId, vm: 'vm3', targetDir: target }, { store, log, clock, progress: () => undefined });
+    const restored = join(target, 'disk0.img');
+    assert.ok((await readFile(restored)).equals(await readFile(path)));
+    const allocated = (await stat(restored)).blocks * 512;
+    assert.ok(allocated <= chunks * 4096 * 2, `only the data blocks are allocated: ${allocated} bytes for ${chunks * 4096} bytes of data`);
+  });
+
   it('with the default batch the repeated block is fetched once', async () => {
     const result = await restore(backupId);
     assert.equal(result.chunksFetched, 3 + 1 + 1);

@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import type { Clock } from '../../shared/clock.js';
 import { CancelledError, ChunkMissingError, CorruptDataError, PreconditionError } from '../../shared/errors.js';
 import { decodeBlobChecked } from '../../shared/format/blob.js';
-import { digestHex, isZeroDigest } from '../../shared/format/chunk-digest.js';
+import { digestHex, isZeroChunk, isZeroDigest } from '../../shared/format/chunk-digest.js';
 import { decodeFixedIndex, digestAt, fixedIndexFileSha256, type FixedIndex } from '../../shared/format/fixed-index.js';
 import { decodeManifest, type Manifest } from '../../shared/format/manifest.js';
 import { fsyncDir } from '../../shared/fs/atomic-file.js';
@@ -152,7 +152,7 @@ async function restoreDisk(disk: PlannedDisk, progress: Progress, deps: RestoreJ
           if (plaintext.length !== lengthAt(i)) {
             throw new CorruptDataError(`chunk ${digestHex(digest)}`, `is ${plaintext.length} bytes, position ${i} needs ${lengthAt(i)}`);
           }
-          await writeFully(handle, plaintext, i * chunkSize);
+          await writeSparse(handle, plaintext, i * chunkSize);
           progress.bytesWritten += plaintext.length;
         }
       }
@@ -181,6 +181,26 @@ async function restoreDisk(disk: PlannedDisk, progress: Progress, deps: RestoreJ
   }
   await rename(partial, disk.path);
   deps.progress('restore', progress.doneBytes, progress.totalBytes);
+}
+
+/** Filesystem block size for holes: zero blocks of a chunk stay unallocated in the new file. */
+const HOLE_BLOCK_BYTES = 4096;
+
+/**
+ * Writes a chunk into the freshly truncated file, skipping its all-zero 4 KiB blocks so they stay
+ * holes (a chunk is often only partly used by the guest); runs of data are written in one call.
+ */
+async function writeSparse(handle: FileHandle, data: Buffer, position: number): Promise<void> {
+  let runStart = -1;
+  for (let off = 0; off < data.length; off += HOLE_BLOCK_BYTES) {
+    const zero = isZeroChunk(data.subarray(off, off + HOLE_BLOCK_BYTES));
+    if (!zero && runStart < 0) runStart = off;
+    if (zero && runStart >= 0) {
+      await writeFully(handle, data.subarray(runStart, off), position + runStart);
+      runStart = -1;
+    }
+  }
+  if (runStart >= 0) await writeFully(handle, data.subarray(runStart), position + runStart);
 }
 
 async function writeFully(handle: FileHandle, data: Buffer, position: number): Promise<void> {

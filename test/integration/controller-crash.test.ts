@@ -5,7 +5,6 @@
  */
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import { BackupResult, RestoreResult, VerifyResult } from '../../shared/messages/results.js';
 import { callUnary } from '../../shared/rpc/grpc-calls.js';
@@ -15,6 +14,7 @@ import { createControllerClient } from '../../shared/rpc/proto-packages.js';
 import { runCli, runCliJson } from '../helpers/cli.js';
 import { runJob, startTestDeployment, type JobView } from '../helpers/embedded.js';
 import { fileSha256 } from '../helpers/files.js';
+import { waitFor } from '../helpers/wait-for.js';
 
 describe('controller killed mid-backup', () => {
   let ctx: Awaited<ReturnType<typeof startTestDeployment>>;
@@ -33,15 +33,11 @@ describe('controller killed mid-backup', () => {
     assert.ok(controller);
 
     const client = createControllerClient(deployment.controllerAddress);
-    let state = '';
-    const deadline = Date.now() + 60_000;
-    while (state !== 'running') {
+    await waitFor('the backup to run', async () => {
       const job = await callUnary<GetJobRequest, Job__Output>('controller', (r, o, cb) => client.GetJob(r, o, cb), { id: started.id });
-      state = job.state;
-      assert.notEqual(state, 'succeeded', 'the backup finished before the controller could be killed; use a larger disk');
-      assert.ok(Date.now() < deadline, 'the job never started running');
-      await sleep(20);
-    }
+      assert.notEqual(job.state, 'succeeded', 'the backup finished before the controller could be killed; use a larger disk');
+      return job.state === 'running' ? true : undefined;
+    }, 60_000, 20);
     client.close();
     await controller.kill();
 

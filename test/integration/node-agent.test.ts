@@ -17,22 +17,13 @@ import { Heartbeat, WorkerEvent, type JobResult } from '../../shared/messages/ev
 import type { JobMessage } from '../../shared/messages/jobs.js';
 import { EVENTS_STREAM, subjects } from '../../shared/messages/subjects.js';
 import { ensureStreams } from '../../shared/nats/streams.js';
+import { waitFor } from '../helpers/wait-for.js';
 import { patchDiskImage, seededBytes, writeDiskImage } from '../../node-agent/testing/disk-images.js';
 
 const MIB = 1024 * 1024;
 const CHUNK = 64 * 1024;
 const SITE = 'site-a';
 const AGENT = 'agent-1';
-
-async function waitFor<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 describe('node agent process', () => {
   let dir: string;
@@ -111,19 +102,18 @@ describe('node agent process', () => {
 
   it('publishes its inventory at start and heartbeats', async () => {
     const jsm = await nc.jetstreamManager();
-    const stored = await waitFor('the inventory event', 10_000, async () =>
+    const stored = await waitFor('the inventory event', async () =>
       jsm.streams
         .getMessage(EVENTS_STREAM, { last_by_subj: subjects.event(SITE, AGENT, 'inventory') })
         .then((m) => WorkerEvent.parse(m.json()))
-        .catch(() => undefined),
-    );
+        .catch(() => undefined), 10_000);
     assert.equal(stored.type, 'inventory');
     assert.ok(stored.type === 'inventory');
     assert.deepEqual(stored.vms, [
       { name: 'web1', hypervisor: 'files', disks: [{ name: 'root', sizeBytes: rootSize }, { name: 'data', sizeBytes: dataSize }] },
       { name: 'empty', hypervisor: 'files', disks: [{ name: 'root', sizeBytes: 0 }] },
     ]);
-    await waitFor('three heartbeats', 10_000, () => Promise.resolve(heartbeats.length >= 3 ? true : undefined));
+    await waitFor('three heartbeats', () => Promise.resolve(heartbeats.length >= 3 ? true : undefined), 10_000);
     const hb = heartbeats[0]!;
     assert.equal(hb.kind, 'agent');
     assert.equal(hb.site, SITE);
@@ -156,11 +146,10 @@ describe('node agent process', () => {
     const runJob = async (job: JobMessage): Promise<JobResult> => {
       const seen = events.length;
       await js.publish(subjects.jobs(SITE, AGENT), JSON.stringify(job), { msgID: newId() });
-      const end = await waitFor(`job ${job.jobId} to end`, 60_000, () =>
+      const end = await waitFor(`job ${job.jobId} to end`, () =>
         Promise.resolve(
           events.slice(seen).find((e) => (e.type === 'job.succeeded' || e.type === 'job.failed') && e.jobId === job.jobId && e.attempt === job.attempt),
-        ),
-      );
+        ), 60_000);
       if (end.type !== 'job.succeeded') throw new Error(`job ${job.jobId} failed: ${JSON.stringify(end)}`);
       return end.outcome;
     };
@@ -248,9 +237,8 @@ describe('node agent process', () => {
         params: { vm: 'empty', mode: 'auto', storage: storageRef() },
       };
       await js.publish(subjects.jobs(SITE, AGENT), JSON.stringify(job), { msgID: newId() });
-      const end = await waitFor('the failure event', 30_000, () =>
-        Promise.resolve(events.find((e) => e.type === 'job.failed' && e.jobId === job.jobId)),
-      );
+      const end = await waitFor('the failure event', () =>
+        Promise.resolve(events.find((e) => e.type === 'job.failed' && e.jobId === job.jobId)), 30_000);
       assert.ok(end.type === 'job.failed');
       assert.equal(end.error.code, 'NOT_FOUND');
       assert.match(end.error.message, /not-there\.raw/);

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { waitFor } from '../helpers/wait-for.js';
 import { after, before, describe, it } from 'node:test';
 import { connect, type NatsConnection } from 'nats';
 import { ManagedProcess, tsxCommand } from '../../controller/cli/up/managed-process.js';
@@ -22,17 +22,6 @@ function storageProcess(root: string, name: string, configFile: string): Managed
   const readyFile = join(root, `${name}.ready`);
   const { command, args } = tsxCommand('storage/main.ts', ['--config', configFile, '--ready-file', readyFile]);
   return new ManagedProcess({ name, command, args, logFile: join(root, `${name}.log`), readyFile, readyTimeoutMs: 30_000 });
-}
-
-/** Polls until `fn` returns a value, failing after `timeoutMs`. */
-async function waitFor<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await fn();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(100);
-  }
 }
 
 describe('storage daemon as a process', () => {
