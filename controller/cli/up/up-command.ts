@@ -18,6 +18,7 @@ import type { ListWorkersResponse__Output } from '../../../shared/rpc/generated/
 import { callUnary } from '../../../shared/rpc/grpc-calls.js';
 import { createControllerClient } from '../../../shared/rpc/proto-packages.js';
 import { writeClientConfig } from '../client-config.js';
+import { parseDir, zodParser } from '../option-parsers.js';
 import { writeDemoDisk } from './demo-disk.js';
 import { ManagedProcess, tsxCommand } from './managed-process.js';
 import { freePort, NatsServerProcess } from './nats-server-process.js';
@@ -52,12 +53,20 @@ export const UpConfig = z
   .strict();
 export type UpConfig = z.infer<typeof UpConfig>;
 
-const UpOptions = z.object({
-  dataDir: z.string().min(1),
-  config: z.string().optional(),
-  demoDiskMib: z.coerce.number().int('must be a whole number of MiB').min(1, 'must be at least 1').optional(),
-  readyFile: z.string().optional(),
-});
+interface UpOptions {
+  dataDir: string;
+  config?: string;
+  demoDiskMib?: number;
+  readyFile?: string;
+}
+
+const parseDiskMib = zodParser(
+  z
+    .string()
+    .regex(/^\d+$/, 'must be a whole number of MiB')
+    .transform(Number)
+    .pipe(z.number().min(1, 'must be at least 1').max(1024 * 1024, 'must be at most 1048576 (1 TiB)')),
+);
 
 /** The deployment `bulwark up` runs: where everything lives and how it is wired. */
 export interface EmbeddedDeployment {
@@ -208,12 +217,11 @@ export function registerUpCommand(program: Command): void {
   program
     .command('up')
     .description('start the embedded single-machine deployment: nats-server, controller, storages for sites a and b, an agent with demo VMs')
-    .option('--data-dir <dir>', 'where everything lives', process.env.BULWARK_HOME ?? '.bulwark')
-    .option('--config <file>', 'an optional JSON file: demoVms, vms, chunkSizeBytes, natsPort, logLevel')
-    .option('--demo-disk-mib <n>', 'size of the default demo VM disk in MiB (default 1024)')
-    .option('--ready-file <file>', 'write a JSON file here once everything is up (for scripts)')
-    .action(async (raw: Record<string, unknown>) => {
-      const opts = parseConfig(UpOptions, raw, 'bulwark up');
+    .option('--data-dir <dir>', 'where everything lives', parseDir, resolve(process.env.BULWARK_HOME ?? '.bulwark'))
+    .option('--config <file>', 'an optional JSON file: demoVms, vms, chunkSizeBytes, natsPort, logLevel', parseDir)
+    .option('--demo-disk-mib <n>', 'size of the default demo VM disk in MiB (default 1024)', parseDiskMib)
+    .option('--ready-file <file>', 'write a JSON file here once everything is up (for scripts)', parseDir)
+    .action(async (opts: UpOptions) => {
       let config = opts.config ? loadConfigFile(UpConfig, opts.config) : parseConfig(UpConfig, {}, 'defaults');
       if (opts.demoDiskMib !== undefined && !opts.config) {
         config = { ...config, demoVms: [{ name: 'demo-vm', disks: [{ name: 'disk0', sizeMib: opts.demoDiskMib }] }] };
