@@ -3,19 +3,11 @@
  * raw files (unwritten ranges are holes, i.e. zeros).
  */
 import { open } from 'node:fs/promises';
+import { SeededBytes } from '../../shared/seeded-bytes.js';
 
-/** `length` pseudo-random bytes from `seed` (xorshift32): the same seed gives the same bytes. */
+/** `length` pseudo-random bytes from `seed`: the same seed gives the same bytes. */
 export function seededBytes(seed: number, length: number): Buffer {
-  const out = Buffer.allocUnsafe(length);
-  let x = (seed | 0) || 0x9e3779b9;
-  for (let i = 0; i < length; i += 4) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    const word = x >>> 0;
-    for (let b = 0; b < 4 && i + b < length; b++) out[i + b] = (word >>> (8 * b)) & 0xff;
-  }
-  return out;
+  return new SeededBytes(seed).next(length);
 }
 
 /** Bytes to place at an offset of a disk image. */

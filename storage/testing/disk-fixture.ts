@@ -6,33 +6,21 @@ import { encodeBlob } from '../../shared/format/blob.js';
 import { DIGEST_BYTES, ZERO_DIGEST, chunkDigest, digestHex, isZeroChunk } from '../../shared/format/chunk-digest.js';
 import { decodeBlobChecked } from '../../shared/format/blob.js';
 import type { FixedIndex } from '../../shared/format/fixed-index.js';
-
-/** A small deterministic PRNG (xorshift32). */
-function prng(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    return x;
-  };
-}
+import { SeededBytes } from '../../shared/seeded-bytes.js';
 
 /** A disk image of `sizeBytes` made of 64 KiB regions of text, random data, a repeated block, or zeros. */
 export function makeDiskImage(sizeBytes: number, seed: number): Buffer {
-  const next = prng(seed);
+  const rng = new SeededBytes(seed);
   const image = Buffer.alloc(sizeBytes);
   const region = 64 * 1024;
   const repeated = Buffer.alloc(region, 0x5a);
   for (let off = 0; off < sizeBytes; off += region) {
     const end = Math.min(sizeBytes, off + region);
-    const kind = next() % 4;
+    const kind = rng.int(4);
     if (kind === 0) {
       image.write(`line ${off} of seed ${seed}: the quick brown fox jumps over the lazy dog\n`.repeat(1200), off, end - off, 'latin1');
     } else if (kind === 1) {
-      for (let i = off; i < end; i += 4) image.writeUInt32LE(next(), i);
+      rng.next(end - off).copy(image, off);
     } else if (kind === 2) {
       repeated.copy(image, off, 0, end - off);
     }

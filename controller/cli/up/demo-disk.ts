@@ -3,37 +3,11 @@
  * (left as holes), text, random (incompressible) data, and blocks repeated elsewhere in the
  * image at offsets aligned to 4 KiB but not to the chunk size, as files sit in a filesystem.
  */
-import { createCipheriv, createHash } from 'node:crypto';
 import { open } from 'node:fs/promises';
+import { SeededBytes } from '../../../shared/seeded-bytes.js';
 
 const MIB = 1024 * 1024;
 const REGION_BYTES = MIB;
-
-/** A deterministic byte stream (AES-128-CTR keyed by the seed): fast and reproducible. */
-export class SeededBytes {
-  private readonly cipher;
-  private readonly zeros = Buffer.alloc(REGION_BYTES);
-
-  constructor(seed: string) {
-    const key = createHash('sha256').update(seed).digest();
-    this.cipher = createCipheriv('aes-128-ctr', key.subarray(0, 16), key.subarray(16, 32));
-  }
-
-  /** The next `n` bytes of the stream. */
-  next(n: number): Buffer {
-    const out = Buffer.allocUnsafe(n);
-    for (let off = 0; off < n; off += REGION_BYTES) {
-      const len = Math.min(REGION_BYTES, n - off);
-      this.cipher.update(this.zeros.subarray(0, len)).copy(out, off);
-    }
-    return out;
-  }
-
-  /** A uniform integer in [0, max). */
-  int(max: number): number {
-    return this.next(4).readUInt32LE(0) % max;
-  }
-}
 
 const words = (
   'backup replica chunk digest manifest restore snapshot bitmap storage site vm disk ' +
