@@ -3,17 +3,21 @@
  *
  *   0   4  magic "BWKB"
  *   4   1  format version (1)
- *   5   1  flags: bit 0 zstd-compressed, bit 1 encrypted (AES-256-GCM, later)
+ *   5   1  flags: bit 0 zstd-compressed, bit 1 encrypted (AES-256-GCM)
  *   6   2  reserved, zero
  *   8   4  plaintext length, u32 LE
  *  12   4  payload length, u32 LE
  *  16  12  IV (zero when not encrypted)
  *  28   4  CRC-32 of bytes 0..28 and the payload
- *  32   …  payload (compressed or raw plaintext; ciphertext and tag when encrypted)
+ *  32   …  payload (compressed or raw plaintext; when encrypted: ciphertext, then 16-byte GCM tag)
  *
+ * Encryption: AES-256-GCM under the datastore key with a random 96-bit IV; the additional
+ * authenticated data is the chunk's digest, so a blob stored under another digest fails to
+ * decrypt. The cipher is fed in 256 KiB slices (a 4 MiB update() runs 3x slower in Node).
  * The CRC lets storage check a blob without any key and at memory speed (6 GB/s here against
  * SHA-256's 1.8); the content digest (or, when encrypted, the GCM tag) is the strong check.
  */
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { crc32 } from 'node:zlib';
 import { compress, decompress } from 'zstd-napi';
 import { CorruptDataError } from '../errors.js';
@@ -27,6 +31,21 @@ export const BLOB_MAX_PLAINTEXT_BYTES = 4 * 1024 * 1024;
 
 const FLAG_ZSTD = 1;
 const FLAG_ENCRYPTED = 2;
+const GCM_TAG_BYTES = 16;
+const CIPHER_SLICE_BYTES = 256 * 1024;
+
+/** What encrypting a blob needs: the datastore's 32-byte encryption key and the chunk digest (AAD). */
+export interface BlobSealing {
+  readonly encKey: Buffer;
+  readonly digest: Uint8Array;
+}
+
+/** The key's fault, not the data's: decryption failed on a blob whose checksum is intact. */
+export class BlobKeyError extends CorruptDataError {
+  constructor(what: string) {
+    super(what, 'cannot be decrypted with this key (wrong key, or the blob was stored under another digest)');
+  }
+}
 
 /** What a blob's header says about it. */
 export interface BlobHeader {
@@ -37,8 +56,11 @@ export interface BlobHeader {
   readonly payloadBytes: number;
 }
 
-/** Builds a blob: zstd level 1, kept raw when compression does not make it smaller. */
-export function encodeBlob(plaintext: Uint8Array, options: { compress?: boolean } = {}): Buffer {
+/**
+ * Builds a blob: zstd level 1, kept raw when compression does not make it smaller; sealed with
+ * AES-256-GCM when `sealing` is given.
+ */
+export function encodeBlob(plaintext: Uint8Array, options: { compress?: boolean; sealing?: BlobSealing } = {}): Buffer {
   if (plaintext.length > BLOB_MAX_PLAINTEXT_BYTES) {
     throw new RangeError(`chunk of ${plaintext.length} bytes exceeds ${BLOB_MAX_PLAINTEXT_BYTES}`);
   }
@@ -51,15 +73,31 @@ export function encodeBlob(plaintext: Uint8Array, options: { compress?: boolean 
       flags |= FLAG_ZSTD;
     }
   }
-  const blob = Buffer.allocUnsafe(BLOB_HEADER_BYTES + payload.length);
+  const sealing = options.sealing;
+  const payloadBytes = payload.length + (sealing ? GCM_TAG_BYTES : 0);
+  const blob = Buffer.allocUnsafe(BLOB_HEADER_BYTES + payloadBytes);
   BLOB_MAGIC.copy(blob, 0);
   blob.writeUInt8(BLOB_VERSION, 4);
-  blob.writeUInt8(flags, 5);
   blob.writeUInt16LE(0, 6);
   blob.writeUInt32LE(plaintext.length, 8);
-  blob.writeUInt32LE(payload.length, 12);
-  blob.fill(0, 16, 28);
-  blob.set(payload, BLOB_HEADER_BYTES);
+  blob.writeUInt32LE(payloadBytes, 12);
+  if (sealing) {
+    flags |= FLAG_ENCRYPTED;
+    const iv = randomBytes(12);
+    iv.copy(blob, 16);
+    const cipher = createCipheriv('aes-256-gcm', sealing.encKey, iv);
+    cipher.setAAD(sealing.digest);
+    let out = BLOB_HEADER_BYTES;
+    for (let off = 0; off < payload.length; off += CIPHER_SLICE_BYTES) {
+      out += cipher.update(payload.subarray(off, off + CIPHER_SLICE_BYTES)).copy(blob, out);
+    }
+    out += cipher.final().copy(blob, out);
+    cipher.getAuthTag().copy(blob, out);
+  } else {
+    blob.fill(0, 16, 28);
+    blob.set(payload, BLOB_HEADER_BYTES);
+  }
+  blob.writeUInt8(flags, 5);
   blob.writeUInt32LE(blobCrc(blob), 28);
   return blob;
 }
@@ -93,11 +131,16 @@ export function checkBlob(blob: Uint8Array, what = 'blob'): BlobHeader {
   };
 }
 
-/** Checks a blob and returns its plaintext. */
-export function decodeBlob(blob: Uint8Array, what = 'blob'): Buffer {
+/** Checks a blob and returns its plaintext; an encrypted blob needs its sealing (key and digest). */
+export function decodeBlob(blob: Uint8Array, what = 'blob', sealing?: BlobSealing): Buffer {
   const header = checkBlob(blob, what);
-  if (header.encrypted) throw new CorruptDataError(what, 'encrypted blobs need a key (not supported yet)');
-  const payload = Buffer.from(blob.buffer, blob.byteOffset + BLOB_HEADER_BYTES, header.payloadBytes);
+  let payload = Buffer.from(blob.buffer, blob.byteOffset + BLOB_HEADER_BYTES, header.payloadBytes);
+  if (header.encrypted) {
+    if (!sealing) throw new CorruptDataError(what, 'is encrypted and no key was given');
+    payload = openSealed(Buffer.from(blob.buffer, blob.byteOffset, blob.byteLength), payload, sealing, what);
+  } else if (sealing) {
+    throw new CorruptDataError(what, 'is not encrypted but the datastore is');
+  }
   let plaintext: Buffer;
   if (header.compressed) {
     try {
@@ -114,10 +157,37 @@ export function decodeBlob(blob: Uint8Array, what = 'blob'): Buffer {
   return plaintext;
 }
 
-/** Checks a blob fully: structure, CRC, and that its plaintext has the expected digest. */
-export function decodeBlobChecked(blob: Uint8Array, digest: Uint8Array): Buffer {
+function openSealed(blob: Buffer, payload: Buffer, sealing: BlobSealing, what: string): Buffer {
+  if (payload.length < GCM_TAG_BYTES) throw new CorruptDataError(what, 'encrypted payload shorter than its tag');
+  const decipher = createDecipheriv('aes-256-gcm', sealing.encKey, blob.subarray(16, 28));
+  decipher.setAAD(sealing.digest);
+  decipher.setAuthTag(payload.subarray(payload.length - GCM_TAG_BYTES));
+  const body = payload.subarray(0, payload.length - GCM_TAG_BYTES);
+  const out = Buffer.allocUnsafe(body.length);
+  let at = 0;
+  for (let off = 0; off < body.length; off += CIPHER_SLICE_BYTES) {
+    at += decipher.update(body.subarray(off, off + CIPHER_SLICE_BYTES)).copy(out, at);
+  }
+  try {
+    at += decipher.final().copy(out, at);
+  } catch {
+    throw new BlobKeyError(what);
+  }
+  return out.subarray(0, at);
+}
+
+/**
+ * Checks a blob fully: structure, CRC, decryption when sealed, and that its plaintext has the
+ * expected digest (`digestOf` computes it: SHA-256, or the keyed HMAC of an encrypted datastore).
+ */
+export function decodeBlobChecked(
+  blob: Uint8Array,
+  digest: Uint8Array,
+  options: { sealing?: BlobSealing; digestOf?: (plaintext: Uint8Array) => Buffer } = {},
+): Buffer {
   const what = `chunk ${digestHex(digest)}`;
-  const plaintext = decodeBlob(blob, what);
-  if (!chunkDigest(plaintext).equals(digest)) throw new CorruptDataError(what, 'content does not match its digest');
+  const plaintext = decodeBlob(blob, what, options.sealing);
+  const actual = (options.digestOf ?? chunkDigest)(plaintext);
+  if (!actual.equals(digest)) throw new CorruptDataError(what, 'content does not match its digest');
   return plaintext;
 }

@@ -40,6 +40,10 @@ export const ManifestBody = z.object({
   /** Why a cheaper method was not used, when it was not (e.g. the bitmap was lost). */
   changeTrackingNote: z.string().nullable(),
   chunkSizeBytes: z.number().int().positive(),
+  /** Fingerprint of the key the chunks are encrypted with; absent or null: unencrypted. */
+  keyFingerprint: z.string().regex(/^[0-9a-f]{32}$/).nullable().optional(),
+  /** The writer's HMAC over the content (shared/crypto/content-hmac.ts); checked by key holders. */
+  contentHmac: z.string().regex(/^[0-9a-f]{64}$/).nullable().optional(),
   disks: z.array(ManifestDisk).min(1),
   stats: z.record(z.string(), z.union([z.number(), z.string()])),
 });

@@ -4,9 +4,11 @@
 export interface CommitBackupRequest {
   'sessionId'?: (string);
   'statsJson'?: (string);
+  'contentHmac'?: (string);
 }
 
 export interface CommitBackupRequest__Output {
   'sessionId': (string);
   'statsJson': (string);
+  'contentHmac': (string);
 }

@@ -6,6 +6,7 @@ export interface DatastoreInfo {
   'formatVersion'?: (number);
   'chunkSizeBytes'?: (number);
   'site'?: (string);
+  'keyFingerprint'?: (string);
 }
 
 export interface DatastoreInfo__Output {
@@ -13,4 +14,5 @@ export interface DatastoreInfo__Output {
   'formatVersion': (number);
   'chunkSizeBytes': (number);
   'site': (string);
+  'keyFingerprint': (string);
 }
