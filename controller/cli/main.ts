@@ -9,6 +9,7 @@ import { ExitCode, exitCodesHelp } from './cli-errors.js';
 import { registerBackupCommands } from './commands/backup-commands.js';
 import { registerInventoryCommands } from './commands/inventory-commands.js';
 import { registerJobCommands } from './commands/job-commands.js';
+import { registerKeyCommands } from './commands/key-commands.js';
 import { registerRestoreCommand } from './commands/restore-command.js';
 import { registerStorageCommands } from './commands/storage-commands.js';
 import { registerUpCommand } from './up/up-command.js';
@@ -30,6 +31,7 @@ function buildProgram(): Command {
   registerRestoreCommand(program);
   registerStorageCommands(program);
   registerJobCommands(program);
+  registerKeyCommands(program);
   program.addHelpText('after', exitCodesHelp);
   for (const cmd of program.commands) cmd.addHelpText('after', exitCodesHelp);
   return program;

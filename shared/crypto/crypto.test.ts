@@ -6,6 +6,7 @@ import { chunkDigest } from '../format/chunk-digest.js';
 import { ChunkCodec } from './chunk-codec.js';
 import { contentHmac, generateKeyMaterial, keyMaterialOf, keysFromMaterial } from './datastore-keys.js';
 import { KeyFile, openKeyFile, sealKeyFile, WrongPassphraseError } from './key-file.js';
+import { keyFileFromPaper, keyFileToPaper } from './paper-key.js';
 
 const text = Buffer.from('the quick brown fox jumps over the lazy dog\n'.repeat(30_000));
 
@@ -68,5 +69,26 @@ describe('key file', () => {
     sealed[3] = (sealed[3] ?? 0) ^ 1;
     assert.throws(() => openKeyFile({ ...file, sealed: sealed.toString('base64') }, 'correct horse battery'), WrongPassphraseError);
     assert.throws(() => openKeyFile({ ...file, sealed: 'AAAA' }, 'correct horse battery'), CorruptDataError);
+  });
+});
+
+describe('paper key', () => {
+  const file = sealKeyFile(generateKeyMaterial(), 'paper passphrase', '2026-11-22T00:00:00.000Z', 14);
+
+  it('round-trips through paper and still opens', () => {
+    const paper = keyFileToPaper(file);
+    assert.match(paper, new RegExp(`^bulwark key ${file.fingerprint}\\n01: `));
+    const back = keyFileFromPaper(paper);
+    assert.deepEqual(back, file);
+    assert.equal(openKeyFile(back, 'paper passphrase').fingerprint, file.fingerprint);
+  });
+
+  it('names a mistyped line and a missing one', () => {
+    const lines = keyFileToPaper(file).split('\n');
+    const typo = [...lines];
+    typo[3] = typo[3]!.replace(/: (.)/, (_m, c: string) => `: ${c === 'a' ? 'b' : 'a'}`);
+    assert.throws(() => keyFileFromPaper(typo.join('\n')), /line 3: checksum does not match/);
+    const missing = lines.filter((_l, i) => i !== 2);
+    assert.throws(() => keyFileFromPaper(missing.join('\n')), /out of order/);
   });
 });

@@ -20,11 +20,11 @@ export async function fsyncDir(dir: string): Promise<void> {
 export async function writeFileAtomic(
   path: string,
   data: Uint8Array | readonly Uint8Array[],
-  options: { tmpDir?: string; syncDir?: boolean } = {},
+  options: { tmpDir?: string; syncDir?: boolean; mode?: number } = {},
 ): Promise<void> {
   const tmpDir = options.tmpDir ?? dirname(path);
   const tmp = join(tmpDir, `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
-  const handle = await open(tmp, 'wx', 0o640);
+  const handle = await open(tmp, 'wx', options.mode ?? 0o640);
   try {
     const parts = data instanceof Uint8Array ? [data] : data;
     for (const part of parts) {

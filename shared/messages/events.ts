@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { ObjectName, SiteId } from '../ids.js';
-import { BackupResult, RestoreResult, SyncResult, VerifyResult } from './results.js';
+import { BackupResult, GcResult, LockResult, PruneResult, RestoreResult, SyncResult, VerifyResult } from './results.js';
 
 const eventBase = {
   eventId: z.string().min(1),
@@ -32,6 +32,9 @@ export const JobResult = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('restore'), result: RestoreResult }),
   z.object({ kind: z.literal('sync'), result: SyncResult }),
   z.object({ kind: z.literal('verify'), result: VerifyResult }),
+  z.object({ kind: z.literal('prune'), result: PruneResult }),
+  z.object({ kind: z.literal('gc'), result: GcResult }),
+  z.object({ kind: z.literal('lock'), result: LockResult }),
 ]);
 export type JobResult = z.infer<typeof JobResult>;
 

@@ -30,6 +30,11 @@ export const RestoreJobParams = z.object({
   /** Absolute directory on the agent's host; disks land there as <disk>.img. */
   targetDir: z.string().startsWith('/', 'must be an absolute path'),
   storage: StorageRef,
+  /**
+   * Read and check everything with the agent's key (decrypt, digest, content HMAC) and write
+   * nothing: the key holder's deep verify. targetDir is then unused.
+   */
+  verifyOnly: z.boolean().default(false),
 });
 export type RestoreJobParams = z.infer<typeof RestoreJobParams>;
 
@@ -43,8 +48,49 @@ export const VerifyJobParams = z.object({
   repair: z.boolean(),
   /** Storages that may supply good copies of damaged chunks. */
   peers: z.array(StorageRef),
+  /** One backup, every backup of one VM, or (both absent) the whole datastore. */
+  backupId: z.string().min(1).optional(),
+  vm: ObjectName.optional(),
+  /** Skip backups verified within this many milliseconds (unless `force`). 0: skip none. */
+  skipVerifiedWithinMs: z.number().int().nonnegative().default(0),
+  force: z.boolean().default(false),
 });
 export type VerifyJobParams = z.infer<typeof VerifyJobParams>;
+
+/** How many backups each rule keeps (restic's and proxmox-backup's rules). */
+export const RetentionRules = z
+  .object({
+    last: z.number().int().positive(),
+    hourly: z.number().int().positive(),
+    daily: z.number().int().positive(),
+    weekly: z.number().int().positive(),
+    monthly: z.number().int().positive(),
+    yearly: z.number().int().positive(),
+  })
+  .partial();
+export type RetentionRules = z.infer<typeof RetentionRules>;
+
+export const PruneJobParams = z.object({
+  /** Absent: every VM (rules apply per VM). */
+  vm: ObjectName.optional(),
+  keep: RetentionRules,
+  dryRun: z.boolean(),
+});
+export type PruneJobParams = z.infer<typeof PruneJobParams>;
+
+export const GcJobParams = z.object({
+  /** Unreferenced chunks younger than this are kept (uploads in flight, clocks apart). */
+  graceMs: z.number().int().nonnegative(),
+  dryRun: z.boolean(),
+});
+export type GcJobParams = z.infer<typeof GcJobParams>;
+
+export const LockJobParams = z.object({
+  backupId: z.string().min(1),
+  /** The backup and every chunk it references cannot be deleted before this time. */
+  until: z.iso.datetime(),
+});
+export type LockJobParams = z.infer<typeof LockJobParams>;
 
 const jobBase = {
   jobId: z.string().min(1),
@@ -58,13 +104,16 @@ export const JobMessage = z.discriminatedUnion('kind', [
   z.object({ ...jobBase, kind: z.literal('restore'), params: RestoreJobParams }),
   z.object({ ...jobBase, kind: z.literal('sync'), params: SyncJobParams }),
   z.object({ ...jobBase, kind: z.literal('verify'), params: VerifyJobParams }),
+  z.object({ ...jobBase, kind: z.literal('prune'), params: PruneJobParams }),
+  z.object({ ...jobBase, kind: z.literal('gc'), params: GcJobParams }),
+  z.object({ ...jobBase, kind: z.literal('lock'), params: LockJobParams }),
 ]);
 export type JobMessage = z.infer<typeof JobMessage>;
 export type JobKind = JobMessage['kind'];
-export const JobKind = z.enum(['backup', 'restore', 'sync', 'verify']);
+export const JobKind = z.enum(['backup', 'restore', 'sync', 'verify', 'prune', 'gc', 'lock']);
 
 /** Which job kinds each worker kind runs. */
 export const jobKindsOf = {
   agent: ['backup', 'restore'],
-  storage: ['sync', 'verify'],
+  storage: ['sync', 'verify', 'prune', 'gc', 'lock'],
 } as const satisfies Record<string, readonly JobKind[]>;

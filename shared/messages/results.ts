@@ -32,6 +32,8 @@ export type BackupResult = z.infer<typeof BackupResult>;
 
 export const RestoreResult = z.object({
   backupId: z.string(),
+  /** True for a deep verify with the key: everything read and checked, nothing written. */
+  verifyOnly: z.boolean().default(false),
   site: z.string(),
   targetDir: z.string(),
   disks: z.array(z.object({ name: z.string(), path: z.string(), sizeBytes: z.number().int().nonnegative() })),
@@ -76,6 +78,50 @@ export const VerifyResult = z.object({
   repaired: z.number().int().nonnegative(),
   unrepaired: z.number().int().nonnegative(),
   verifiedBackupIds: z.array(z.string()),
+  /** When the verified backups were verified (recorded per backup as verifiedAt). */
+  verifiedAt: z.string().nullable().default(null),
+  /** Backups left out because they were verified within the requested age. */
+  skippedBackupIds: z.array(z.string()).default([]),
   durationMs: z.number().nonnegative(),
 });
 export type VerifyResult = z.infer<typeof VerifyResult>;
+
+/** A backup prune looked at, and why it stays or goes. */
+export const PruneDecision = z.object({
+  backupId: z.string(),
+  vm: z.string(),
+  createdAt: z.string(),
+  /** Rules that keep it (e.g. "daily 2026-11-21", "last 3", "locked until …"); empty: it goes. */
+  keptBy: z.array(z.string()),
+});
+export type PruneDecision = z.infer<typeof PruneDecision>;
+
+export const PruneResult = z.object({
+  site: z.string(),
+  dryRun: z.boolean(),
+  kept: z.array(PruneDecision),
+  /** Removed (or, on a dry run, that would be removed). */
+  removed: z.array(PruneDecision),
+  durationMs: z.number().nonnegative(),
+});
+export type PruneResult = z.infer<typeof PruneResult>;
+
+export const GcResult = z.object({
+  site: z.string(),
+  dryRun: z.boolean(),
+  chunksScanned: z.number().int().nonnegative(),
+  chunksReferenced: z.number().int().nonnegative(),
+  /** Unreferenced but younger than the grace period: kept this time. */
+  chunksInGrace: z.number().int().nonnegative(),
+  chunksRemoved: z.number().int().nonnegative(),
+  bytesReclaimed: z.number().int().nonnegative(),
+  durationMs: z.number().nonnegative(),
+});
+export type GcResult = z.infer<typeof GcResult>;
+
+export const LockResult = z.object({
+  site: z.string(),
+  backupId: z.string(),
+  lockedUntil: z.string(),
+});
+export type LockResult = z.infer<typeof LockResult>;

@@ -5,11 +5,15 @@
  * on Ctrl-C or SIGTERM. Each daemon is a real child process, as it would be on its own host.
  */
 import type { Command } from 'commander';
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
 import { loadConfigFile, parseConfig } from '../../../shared/config/load-config.js';
+import { generateKeyMaterial } from '../../../shared/crypto/datastore-keys.js';
+import { KeyFile, sealKeyFile } from '../../../shared/crypto/key-file.js';
+import { writeFileAtomic } from '../../../shared/fs/atomic-file.js';
 import { ObjectName } from '../../../shared/ids.js';
 import type { ListVmsRequest } from '../../../shared/rpc/generated/bulwark/v1/ListVmsRequest.js';
 import type { ListVmsResponse__Output } from '../../../shared/rpc/generated/bulwark/v1/ListVmsResponse.js';
@@ -47,6 +51,8 @@ export const UpConfig = z
       )
       .default([]),
     chunkSizeBytes: z.number().int().optional(),
+    /** Encrypt the datastores (a key is created under the data dir on first start). */
+    encryption: z.boolean().default(true),
     natsPort: z.number().int().min(0).max(65535).default(0),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'),
   })
@@ -112,6 +118,8 @@ export async function startEmbedded(dataDirArg: string, config: UpConfig, log: (
     nats = await NatsServerProcess.start(join(dataDir, 'nats'), config.natsPort);
     log(`nats-server      ${nats.url}`);
     const natsCfg = { url: nats.url };
+    const key = config.encryption ? await ensureEmbeddedKey(join(dataDir, 'key')) : undefined;
+    if (key) log(`encryption       key ${key.fingerprint} (${key.keyFile})`);
 
     // A fixed port: the CLI's client config and running `--wait` calls survive a controller restart.
     const controller = await daemon('controller', 'controller/main.ts', {
@@ -130,9 +138,11 @@ export async function startEmbedded(dataDirArg: string, config: UpConfig, log: (
         site,
         worker: 'storage',
         datastoreDir: join(dataDir, `storage-${site}`, 'datastore'),
-        listen: '127.0.0.1:0',
+        // Fixed ports, as for the controller: a restarted storage keeps its address.
+        listen: `127.0.0.1:${await freePort()}`,
         nats: natsCfg,
         ...(config.chunkSizeBytes === undefined ? {} : { chunkSizeBytes: config.chunkSizeBytes }),
+        ...(key ? { keyFingerprint: key.fingerprint } : {}),
         logLevel: config.logLevel,
       });
       storages[site] = String(ready.address);
@@ -159,6 +169,7 @@ export async function startEmbedded(dataDirArg: string, config: UpConfig, log: (
       worker: 'agent-1',
       nats: natsCfg,
       hypervisor: { kind: 'files', vms },
+      ...(key ? { encryption: { keyFile: key.keyFile, passphraseFile: key.passphraseFile } } : {}),
       logLevel: config.logLevel,
     });
     log(`agent agent-1    site a, VMs: ${vms.map((v) => v.name).join(', ') || '(none)'}`);
@@ -184,6 +195,25 @@ export async function startEmbedded(dataDirArg: string, config: UpConfig, log: (
     await stop();
     throw err;
   }
+}
+
+/**
+ * The embedded deployment's key: created on first start with a random passphrase kept beside it
+ * (mode 0600). An operator who wants to hold the passphrase elsewhere runs the daemons with their
+ * own configs; `bulwark key export --paper` makes the copy to keep away from the backups.
+ */
+async function ensureEmbeddedKey(dir: string): Promise<{ keyFile: string; passphraseFile: string; fingerprint: string }> {
+  const keyFile = join(dir, 'key.json');
+  const passphraseFile = join(dir, 'passphrase');
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  if (!existsSync(keyFile)) {
+    const passphrase = randomBytes(24).toString('base64url');
+    await writeFileAtomic(passphraseFile, Buffer.from(`${passphrase}\n`), { mode: 0o600 });
+    const file = sealKeyFile(generateKeyMaterial(), passphrase, new Date().toISOString());
+    await writeFileAtomic(keyFile, Buffer.from(`${JSON.stringify(file, null, 2)}\n`), { mode: 0o600 });
+  }
+  const file = loadConfigFile(KeyFile, keyFile);
+  return { keyFile, passphraseFile, fingerprint: file.fingerprint };
 }
 
 async function waitForWorkers(address: string, workers: string[], vms: string[], timeoutMs = 60_000): Promise<void> {
@@ -218,7 +248,7 @@ export function registerUpCommand(program: Command): void {
     .command('up')
     .description('start the embedded single-machine deployment: nats-server, controller, storages for sites a and b, an agent with demo VMs')
     .option('--data-dir <dir>', 'where everything lives', parseDir, resolve(process.env.BULWARK_HOME ?? '.bulwark'))
-    .option('--config <file>', 'an optional JSON file: demoVms, vms, chunkSizeBytes, natsPort, logLevel', parseDir)
+    .option('--config <file>', 'an optional JSON file: demoVms, vms, chunkSizeBytes, encryption, natsPort, logLevel', parseDir)
     .option('--demo-disk-mib <n>', 'size of the default demo VM disk in MiB (default 1024)', parseDiskMib)
     .option('--ready-file <file>', 'write a JSON file here once everything is up (for scripts)', parseDir)
     .action(async (opts: UpOptions) => {
