@@ -25,6 +25,10 @@ export const ControllerConfig = z
           .refine((p) => p.from !== p.to, 'from and to must be different sites'),
       )
       .default([]),
+    /** Verify skips backups verified within this age unless forced or a request sets its own (24 h). */
+    verifySkipWithinMs: z.number().int().nonnegative().default(24 * 3600_000),
+    /** GC keeps unreferenced chunks younger than this unless a request sets its own (1 h). */
+    gcGraceMs: z.number().int().nonnegative().default(3600_000),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
   .strict();

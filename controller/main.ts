@@ -41,6 +41,8 @@ runDaemon('bulwark-controller', async (configPath, rootLog) => {
     log: log.child({ component: 'jobs' }),
     newId: () => newId(clock.nowMs()),
     replication: config.replication,
+    verifySkipWithinMs: config.verifySkipWithinMs,
+    gcGraceMs: config.gcGraceMs,
   });
   const applier = new EventApplier({ catalog, changes, clock, log: log.child({ component: 'events' }) });
   const consumer = new EventConsumer({ nc, applier, log: log.child({ component: 'event-consumer' }) });

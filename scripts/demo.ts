@@ -103,7 +103,7 @@ async function main(): Promise<number> {
     const rr = repair.result;
     record('verify --repair at a', repair.seconds, `${rr.chunksChecked} chunks checked, ${rr.repaired} repaired from b, ${rr.unrepaired} unrepaired`, rr.repaired === 3 && rr.unrepaired === 0);
 
-    const again = await cliJob(VerifyResult, ['verify', '--site', 'a']);
+    const again = await cliJob(VerifyResult, ['verify', '--site', 'a', '--force']);
     const ar = again.result;
     const damagedAgain = ar.chunks.length + ar.damagedFiles.length;
     record('verify a again', again.seconds, `${ar.chunksChecked} chunks checked, ${damagedAgain} damaged`, damagedAgain === 0);

@@ -16,7 +16,10 @@ import {
   JobIdInput,
   ListBackupsInput,
   ListJobsInput,
+  LockBackupInput,
   StartBackupInput,
+  StartGcInput,
+  StartPruneInput,
   StartRestoreInput,
   StartSyncInput,
   StartVerifyInput,
@@ -66,6 +69,11 @@ export function createControllerService(deps: ControllerServiceDeps): Controller
     StartVerify: unaryHandler(log, async (req) =>
       jobToProto(await jobs.startVerify(parseRequest(StartVerifyInput, req))),
     ),
+    StartPrune: unaryHandler(log, async (req) => jobToProto(await jobs.startPrune(parseRequest(StartPruneInput, req)))),
+    StartGc: unaryHandler(log, async (req) => jobToProto(await jobs.startGc(parseRequest(StartGcInput, req)))),
+    LockBackup: unaryHandler(log, async (req) => ({
+      jobs: (await jobs.startLock(parseRequest(LockBackupInput, req))).map(jobToProto),
+    })),
     WatchJob: serverStreamHandler(log, (req, call) =>
       watchJob(parseRequest(JobIdInput, req).id, call, getJob, changes),
     ),

@@ -62,5 +62,6 @@ export function backupToProto(b: BackupRow): CatalogBackup {
     jobId: b.jobId,
     verifiedAt: b.verifiedAt ?? '',
     state: b.state,
+    lockedUntil: b.lockedUntil ?? '',
   };
 }

@@ -1,7 +1,17 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ValidationError } from '../../shared/errors.js';
-import { ListJobsInput, StartBackupInput, StartRestoreInput, StartSyncInput, parseRequest } from './requests.js';
+import {
+  ListJobsInput,
+  LockBackupInput,
+  StartBackupInput,
+  StartGcInput,
+  StartPruneInput,
+  StartRestoreInput,
+  StartSyncInput,
+  StartVerifyInput,
+  parseRequest,
+} from './requests.js';
 
 const fails = (fn: () => unknown, message: string) =>
   assert.throws(fn, (err: unknown) => err instanceof ValidationError && err.message === message);
@@ -21,7 +31,37 @@ describe('controller request validation', () => {
       targetDir: '/y',
       site: undefined,
       worker: undefined,
+      verifyOnly: false,
     });
     assert.deepEqual(parseRequest(ListJobsInput, { limit: 0, state: '' }), { limit: 50, state: undefined });
+  });
+
+  it('validates verify, prune, gc and lock requests, naming the field', () => {
+    fails(() => parseRequest(StartVerifyInput, { site: '', repair: false, backupId: 'B1', vm: 'vm1', force: false }), 'vm: give backup_id or vm, not both');
+    fails(() => parseRequest(StartVerifyInput, { repair: false, skipVerifiedWithinMs: -1 }), 'skip_verified_within_ms: must not be negative');
+    fails(() => parseRequest(StartRestoreInput, { backupId: 'B1', targetDir: '', verifyOnly: false }), 'target_dir: must not be empty (unless verify_only)');
+    fails(() => parseRequest(StartPruneInput, { keepDaily: 1.5 }), 'keep_daily: must be a whole number');
+    fails(() => parseRequest(StartGcInput, { graceMs: 1.5 }), 'grace_ms: must be a whole number of milliseconds');
+    fails(() => parseRequest(LockBackupInput, { backupId: 'B1', until: 'tomorrow' }), 'until: must be an ISO-8601 time with a zone, e.g. 2027-01-01T00:00:00Z');
+    fails(() => parseRequest(LockBackupInput, { backupId: 'B1', until: '' }), 'until: must not be empty');
+  });
+
+  it('maps proto3 zeros and absent optionals to absent values', () => {
+    assert.deepEqual(parseRequest(StartVerifyInput, { site: '', repair: true, backupId: '', vm: 'vm1', force: false }), {
+      site: undefined,
+      repair: true,
+      backupId: undefined,
+      vm: 'vm1',
+      force: false,
+    });
+    assert.equal(parseRequest(StartVerifyInput, { repair: false, skipVerifiedWithinMs: 0 }).skipVerifiedWithinMs, 0, '0 skips none');
+    assert.deepEqual(
+      parseRequest(StartPruneInput, { site: 'a', vm: '', keepLast: 3, keepHourly: 0, keepDaily: 7, keepWeekly: 0, keepMonthly: 0, keepYearly: 0, dryRun: true }),
+      { site: 'a', vm: undefined, keep: { last: 3, daily: 7 }, dryRun: true },
+    );
+    assert.deepEqual(parseRequest(StartGcInput, { site: '', dryRun: false }), { site: undefined, dryRun: false });
+    assert.equal(parseRequest(StartGcInput, { site: '', graceMs: 0, dryRun: false }).graceMs, 0);
+    assert.equal(parseRequest(LockBackupInput, { backupId: 'B1', until: '2027-01-01T02:00:00+02:00', site: '' }).until, '2027-01-01T00:00:00.000Z');
+    assert.equal(parseRequest(StartRestoreInput, { backupId: 'B1', targetDir: '', verifyOnly: true }).targetDir, undefined);
   });
 });

@@ -7,6 +7,7 @@ import { isAbsolute, normalize } from 'node:path';
 import { z } from 'zod';
 import { ValidationError } from '../../shared/errors.js';
 import { ObjectName, SiteId, WorkerId } from '../../shared/ids.js';
+import type { RetentionRules } from '../../shared/messages/jobs.js';
 import { JobStates } from '../catalog/catalog.js';
 
 const optional = <S extends z.ZodType>(schema: S) =>
@@ -26,25 +27,99 @@ export const StartBackupInput = z.object({
   ),
 });
 
-export const StartRestoreInput = z.object({
-  backupId: BackupId,
-  targetDir: z
-    .string()
-    .min(1, 'must not be empty')
-    .refine((p) => isAbsolute(p), 'must be an absolute path')
-    .transform((p) => normalize(p)),
-  site: optional(SiteId),
-  worker: optional(WorkerId),
-});
+/** Milliseconds in a request: at most about 100 years. */
+const DurationMs = z
+  .number()
+  .int('must be a whole number of milliseconds')
+  .nonnegative('must not be negative')
+  .max(100 * 365 * 24 * 3600_000, 'must be at most 100 years');
+
+export const StartRestoreInput = z
+  .object({
+    backupId: BackupId,
+    targetDir: optional(
+      z
+        .string()
+        .refine((p) => isAbsolute(p), 'must be an absolute path')
+        .transform((p) => normalize(p)),
+    ),
+    site: optional(SiteId),
+    worker: optional(WorkerId),
+    verifyOnly: z.boolean().default(false),
+  })
+  .superRefine((req, ctx) => {
+    if (!req.verifyOnly && req.targetDir === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['targetDir'], message: 'must not be empty (unless verify_only)' });
+    }
+  });
 
 export const StartSyncInput = z.object({
   fromSite: optional(SiteId),
   toSite: optional(SiteId),
 });
 
-export const StartVerifyInput = z.object({
+export const StartVerifyInput = z
+  .object({
+    site: optional(SiteId),
+    repair: z.boolean(),
+    backupId: optional(BackupId),
+    vm: optional(ObjectName),
+    force: z.boolean().default(false),
+    /** proto3 `optional`: absent when not given (the controller's default applies), 0 skips none. */
+    skipVerifiedWithinMs: DurationMs.optional(),
+  })
+  .superRefine((req, ctx) => {
+    if (req.backupId !== undefined && req.vm !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['vm'], message: 'give backup_id or vm, not both' });
+    }
+  });
+
+const KeepCount = z
+  .number()
+  .int('must be a whole number')
+  .nonnegative('must not be negative')
+  .max(1_000_000, 'must be at most 1000000')
+  .default(0);
+
+/** proto3 has no absent integers: 0 means the rule is not used. */
+export const StartPruneInput = z
+  .object({
+    site: optional(SiteId),
+    vm: optional(ObjectName),
+    keepLast: KeepCount,
+    keepHourly: KeepCount,
+    keepDaily: KeepCount,
+    keepWeekly: KeepCount,
+    keepMonthly: KeepCount,
+    keepYearly: KeepCount,
+    dryRun: z.boolean().default(false),
+  })
+  .transform((req) => {
+    const keep: RetentionRules = {
+      ...(req.keepLast > 0 ? { last: req.keepLast } : {}),
+      ...(req.keepHourly > 0 ? { hourly: req.keepHourly } : {}),
+      ...(req.keepDaily > 0 ? { daily: req.keepDaily } : {}),
+      ...(req.keepWeekly > 0 ? { weekly: req.keepWeekly } : {}),
+      ...(req.keepMonthly > 0 ? { monthly: req.keepMonthly } : {}),
+      ...(req.keepYearly > 0 ? { yearly: req.keepYearly } : {}),
+    };
+    return { site: req.site, vm: req.vm, keep, dryRun: req.dryRun };
+  });
+
+export const StartGcInput = z.object({
   site: optional(SiteId),
-  repair: z.boolean(),
+  graceMs: DurationMs.optional(),
+  dryRun: z.boolean().default(false),
+});
+
+export const LockBackupInput = z.object({
+  backupId: BackupId,
+  until: z
+    .string()
+    .min(1, 'must not be empty')
+    .pipe(z.iso.datetime({ offset: true, error: 'must be an ISO-8601 time with a zone, e.g. 2027-01-01T00:00:00Z' }))
+    .transform((t) => new Date(t).toISOString()),
+  site: optional(SiteId),
 });
 
 export const ListJobsInput = z.object({

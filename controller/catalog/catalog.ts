@@ -74,7 +74,11 @@ export const BackupDisks = VmDisks;
 
 export type BackupState = 'ok' | 'damaged';
 
-/** One copy of a backup at one site. */
+/**
+ * One copy of a backup at one site. A pruned copy keeps its row for history (`prunedAt` set) but
+ * is left out of listings, restores and every other lookup of present copies. Times compare as
+ * strings: they are all ISO-8601 UTC with milliseconds.
+ */
 export interface BackupRow {
   readonly backupId: string;
   readonly site: string;
@@ -87,7 +91,20 @@ export interface BackupRow {
   readonly disks: VmDisks;
   readonly verifiedAt: string | null;
   readonly state: BackupState;
+  /** When the finding behind `state` was made, so an older finding applied late is ignored. */
+  readonly stateAt: string | null;
+  /** The copy cannot be pruned or deleted before this time. */
+  readonly lockedUntil: string | null;
+  /** When a prune removed this copy; null while it is present. */
+  readonly prunedAt: string | null;
+  /** When a worker last reported this copy present (its backup or a sync that copied it). */
+  readonly seenAt: string | null;
 }
+
+/** The fields of a backup copy that move as events arrive. */
+export type BackupUpdate = Partial<
+  Pick<BackupRow, 'verifiedAt' | 'state' | 'stateAt' | 'lockedUntil' | 'prunedAt' | 'seenAt'>
+>;
 
 export interface JobFilter {
   readonly state?: JobState;
@@ -129,14 +146,16 @@ export interface Catalog {
 
   /** Inserts a backup copy; a copy already recorded at that site is kept as it is. Returns true if inserted. */
   insertBackup(backup: BackupRow): boolean;
-  /** Every copy of a backup, oldest record first. */
+  /** The row of one copy, pruned or not. */
+  getBackupCopy(backupId: string, site: string): BackupRow | undefined;
+  /** Every present (not pruned) copy of a backup, oldest record first. */
   getBackupCopies(backupId: string): BackupRow[];
-  /** Newest first. */
+  /** Present copies, newest first. */
   listBackups(filter: BackupFilter): BackupRow[];
-  /** The newest backup of a VM at any site. */
+  /** The newest present backup of a VM at any site. */
   latestBackup(vm: string): BackupRow | undefined;
-  setBackupVerified(backupId: string, site: string, at: string): void;
-  setBackupState(backupId: string, site: string, state: BackupState): void;
+  /** Changes the given fields of one copy; no row, no change. */
+  updateBackup(backupId: string, site: string, update: BackupUpdate): void;
 
   close(): void;
 }

@@ -45,6 +45,10 @@ const backup = (backupId: string, site: string, over: Partial<BackupRow> = {}): 
   disks: [{ name: 'root', sizeBytes: 1024 }],
   verifiedAt: null,
   state: 'ok',
+  stateAt: null,
+  lockedUntil: null,
+  prunedAt: null,
+  seenAt: null,
   ...over,
 });
 
@@ -140,6 +144,53 @@ describe('SqliteCatalog', () => {
       }),
     );
     assert.equal(catalog.recordEvent('E1', '2026-01-01T00:00:00.000Z'), true);
+    catalog.close();
+  });
+
+  it('upgrades a catalog made by the first schema version, keeping its rows', () => {
+    const path = freshPath();
+    const old = new Database(path);
+    old.exec('CREATE TABLE schema_version (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)');
+    const first = migrations.find((m) => m.version === 1);
+    assert.ok(first);
+    old.exec(first.sql);
+    old.prepare('INSERT INTO schema_version (version, applied_at) VALUES (1, ?)').run('2026-01-01T00:00:00.000Z');
+    old
+      .prepare(
+        `INSERT INTO backups (backup_id, site, vm, created_at, mode, parent, job_id, size_bytes, disks, verified_at, state)
+         VALUES ('B1', 'a', 'vm1', '2026-01-01T00:00:00.000Z', 'full', NULL, 'j1', 10, '[]', '2026-01-02T00:00:00.000Z', 'damaged')`,
+      )
+      .run();
+    old.close();
+
+    const catalog = SqliteCatalog.open(path);
+    assert.equal(catalog.schemaVersion(), migrations.at(-1)?.version);
+    assert.deepEqual(catalog.getBackupCopy('B1', 'a'), {
+      ...backup('B1', 'a', { sizeBytes: 10, disks: [], verifiedAt: '2026-01-02T00:00:00.000Z', state: 'damaged' }),
+    });
+    catalog.updateBackup('B1', 'a', { lockedUntil: '2027-01-01T00:00:00.000Z', state: 'ok', stateAt: '2026-01-03T00:00:00.000Z' });
+    assert.equal(catalog.listBackups({})[0]?.lockedUntil, '2027-01-01T00:00:00.000Z');
+    catalog.close();
+    const reopened = SqliteCatalog.open(path);
+    assert.equal(reopened.getBackupCopy('B1', 'a')?.state, 'ok', 'a reopen runs no migration again');
+    reopened.close();
+  });
+
+  it('keeps a pruned copy for history but leaves it out of every lookup of present copies', () => {
+    const catalog = SqliteCatalog.open(freshPath());
+    catalog.insertBackup(backup('B1', 'a', { createdAt: '2026-01-01T00:00:00.000Z' }));
+    catalog.insertBackup(backup('B2', 'a', { createdAt: '2026-01-02T00:00:00.000Z' }));
+    catalog.insertBackup(backup('B2', 'b', { createdAt: '2026-01-02T00:00:00.000Z' }));
+    catalog.updateBackup('B2', 'a', { prunedAt: '2026-02-01T00:00:00.000Z' });
+    assert.deepEqual(catalog.listBackups({}).map((b) => `${b.backupId}@${b.site}`), ['B2@b', 'B1@a']);
+    assert.deepEqual(catalog.listBackups({ site: 'a' }).map((b) => b.backupId), ['B1']);
+    assert.deepEqual(catalog.getBackupCopies('B2').map((b) => b.site), ['b']);
+    assert.equal(catalog.latestBackup('vm1')?.site, 'b');
+    assert.equal(catalog.getBackupCopy('B2', 'a')?.prunedAt, '2026-02-01T00:00:00.000Z');
+    catalog.updateBackup('B2', 'b', { prunedAt: '2026-02-01T00:00:00.000Z' });
+    assert.equal(catalog.latestBackup('vm1')?.backupId, 'B1');
+    catalog.updateBackup('B9', 'a', { prunedAt: '2026-02-01T00:00:00.000Z' });
+    assert.equal(catalog.getBackupCopy('B9', 'a'), undefined, 'no row, no change');
     catalog.close();
   });
 });

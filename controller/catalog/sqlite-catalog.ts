@@ -18,7 +18,7 @@ import {
   VmDisks,
   type BackupFilter,
   type BackupRow,
-  type BackupState,
+  type BackupUpdate,
   type Catalog,
   type JobFilter,
   type JobRow,
@@ -89,6 +89,18 @@ export const migrations: readonly { version: number; sql: string }[] = [
       CREATE INDEX backups_vm ON backups (vm, created_at);
     `,
   },
+  {
+    // Issue 4: locks, prune (the row stays for history, marked by pruned_at) and order-tolerant
+    // state. Existing copies are present, unlocked, with no known finding or sighting time.
+    version: 2,
+    sql: `
+      ALTER TABLE backups ADD COLUMN state_at TEXT;
+      ALTER TABLE backups ADD COLUMN locked_until TEXT;
+      ALTER TABLE backups ADD COLUMN pruned_at TEXT;
+      ALTER TABLE backups ADD COLUMN seen_at TEXT;
+      CREATE INDEX backups_present ON backups (created_at) WHERE pruned_at IS NULL;
+    `,
+  },
 ];
 
 interface WorkerRecord {
@@ -139,6 +151,10 @@ interface BackupRecordRow {
   disks: string;
   verified_at: string | null;
   state: string;
+  state_at: string | null;
+  locked_until: string | null;
+  pruned_at: string | null;
+  seen_at: string | null;
 }
 
 function parseJsonColumn<S extends z.ZodType>(schema: S, text: string, what: string): z.output<S> {
@@ -321,8 +337,9 @@ export class SqliteCatalog implements Catalog {
   insertBackup(b: BackupRow): boolean {
     const info = this.db
       .prepare(
-        `INSERT INTO backups (backup_id, site, vm, created_at, mode, parent, job_id, size_bytes, disks, verified_at, state)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (backup_id, site) DO NOTHING`,
+        `INSERT INTO backups (backup_id, site, vm, created_at, mode, parent, job_id, size_bytes, disks, verified_at, state,
+           state_at, locked_until, pruned_at, seen_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (backup_id, site) DO NOTHING`,
       )
       .run(
         b.backupId,
@@ -336,18 +353,31 @@ export class SqliteCatalog implements Catalog {
         JSON.stringify(BackupDisks.parse(b.disks)),
         b.verifiedAt,
         b.state,
+        b.stateAt,
+        b.lockedUntil,
+        b.prunedAt,
+        b.seenAt,
       );
     return info.changes === 1;
   }
 
+  getBackupCopy(backupId: string, site: string): BackupRow | undefined {
+    const row = this.db.prepare('SELECT * FROM backups WHERE backup_id = ? AND site = ?').get(backupId, site) as
+      | BackupRecordRow
+      | undefined;
+    return row && toBackup(row);
+  }
+
   getBackupCopies(backupId: string): BackupRow[] {
     return (
-      this.db.prepare('SELECT * FROM backups WHERE backup_id = ? ORDER BY rowid').all(backupId) as BackupRecordRow[]
+      this.db
+        .prepare('SELECT * FROM backups WHERE backup_id = ? AND pruned_at IS NULL ORDER BY rowid')
+        .all(backupId) as BackupRecordRow[]
     ).map(toBackup);
   }
 
   listBackups(filter: BackupFilter): BackupRow[] {
-    const where: string[] = [];
+    const where = ['pruned_at IS NULL'];
     const values: string[] = [];
     if (filter.vm !== undefined) {
       where.push('vm = ?');
@@ -357,23 +387,38 @@ export class SqliteCatalog implements Catalog {
       where.push('site = ?');
       values.push(filter.site);
     }
-    const sql = `SELECT * FROM backups ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at DESC, backup_id DESC, site`;
+    const sql = `SELECT * FROM backups WHERE ${where.join(' AND ')} ORDER BY created_at DESC, backup_id DESC, site`;
     return (this.db.prepare(sql).all(...values) as BackupRecordRow[]).map(toBackup);
   }
 
   latestBackup(vm: string): BackupRow | undefined {
     const row = this.db
-      .prepare('SELECT * FROM backups WHERE vm = ? ORDER BY created_at DESC, backup_id DESC LIMIT 1')
+      .prepare(
+        'SELECT * FROM backups WHERE vm = ? AND pruned_at IS NULL ORDER BY created_at DESC, backup_id DESC LIMIT 1',
+      )
       .get(vm) as BackupRecordRow | undefined;
     return row && toBackup(row);
   }
 
-  setBackupVerified(backupId: string, site: string, at: string): void {
-    this.db.prepare('UPDATE backups SET verified_at = ? WHERE backup_id = ? AND site = ?').run(at, backupId, site);
-  }
-
-  setBackupState(backupId: string, site: string, state: BackupState): void {
-    this.db.prepare('UPDATE backups SET state = ? WHERE backup_id = ? AND site = ?').run(state, backupId, site);
+  updateBackup(backupId: string, site: string, update: BackupUpdate): void {
+    const columns: Record<keyof BackupUpdate, string> = {
+      verifiedAt: 'verified_at',
+      state: 'state',
+      stateAt: 'state_at',
+      lockedUntil: 'locked_until',
+      prunedAt: 'pruned_at',
+      seenAt: 'seen_at',
+    };
+    const sets: string[] = [];
+    const values: Record<string, unknown> = { backupId, site };
+    for (const [field, column] of Object.entries(columns) as [keyof BackupUpdate, string][]) {
+      const value = update[field];
+      if (value === undefined) continue;
+      sets.push(`${column} = @${column}`);
+      values[column] = value;
+    }
+    if (sets.length === 0) return;
+    this.db.prepare(`UPDATE backups SET ${sets.join(', ')} WHERE backup_id = @backupId AND site = @site`).run(values);
   }
 
   close(): void {
@@ -436,5 +481,9 @@ function toBackup(r: BackupRecordRow): BackupRow {
     disks: parseJsonColumn(BackupDisks, r.disks, `backups.disks of ${r.backup_id}`),
     verifiedAt: r.verified_at,
     state: BackupStateSchema.parse(r.state),
+    stateAt: r.state_at,
+    lockedUntil: r.locked_until,
+    prunedAt: r.pruned_at,
+    seenAt: r.seen_at,
   };
 }

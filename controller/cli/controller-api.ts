@@ -17,6 +17,10 @@ import type { StartBackupRequest } from '../../shared/rpc/generated/bulwark/v1/S
 import type { StartRestoreRequest } from '../../shared/rpc/generated/bulwark/v1/StartRestoreRequest.js';
 import type { StartSyncRequest } from '../../shared/rpc/generated/bulwark/v1/StartSyncRequest.js';
 import type { StartVerifyRequest } from '../../shared/rpc/generated/bulwark/v1/StartVerifyRequest.js';
+import type { StartPruneRequest } from '../../shared/rpc/generated/bulwark/v1/StartPruneRequest.js';
+import type { StartGcRequest } from '../../shared/rpc/generated/bulwark/v1/StartGcRequest.js';
+import type { LockBackupRequest } from '../../shared/rpc/generated/bulwark/v1/LockBackupRequest.js';
+import type { LockBackupResponse__Output } from '../../shared/rpc/generated/bulwark/v1/LockBackupResponse.js';
 import type { ListCatalogBackupsRequest } from '../../shared/rpc/generated/bulwark/v1/ListCatalogBackupsRequest.js';
 import { ControllerUnreachableError } from './cli-errors.js';
 import type { ControllerLocation } from './client-config.js';
@@ -83,6 +87,19 @@ export class ControllerApi {
 
   startVerify(req: StartVerifyRequest): Promise<Job__Output> {
     return this.unary<StartVerifyRequest, Job__Output>((r, o, cb) => this.client.startVerify(r, o, cb), req);
+  }
+
+  startPrune(req: StartPruneRequest): Promise<Job__Output> {
+    return this.unary<StartPruneRequest, Job__Output>((r, o, cb) => this.client.startPrune(r, o, cb), req);
+  }
+
+  startGc(req: StartGcRequest): Promise<Job__Output> {
+    return this.unary<StartGcRequest, Job__Output>((r, o, cb) => this.client.startGc(r, o, cb), req);
+  }
+
+  /** One lock job per site. */
+  lockBackup(req: LockBackupRequest): Promise<LockBackupResponse__Output> {
+    return this.unary<LockBackupRequest, LockBackupResponse__Output>((r, o, cb) => this.client.lockBackup(r, o, cb), req);
   }
 
   /** The job, then each change, until it is finished (the stream ends) or fails. */

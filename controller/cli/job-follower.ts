@@ -65,6 +65,8 @@ export async function followJob(api: ControllerApi, jobId: string, opts: FollowO
 export interface StartedJobOptions {
   readonly wait: boolean;
   readonly json: boolean;
+  /** How a finished job is printed for people (default: printJob). */
+  readonly print?: (job: Job__Output) => void;
 }
 
 /**
@@ -79,6 +81,31 @@ export async function reportStartedJob(api: ControllerApi, job: Job__Output, opt
   }
   const done = await followJob(api, job.id, { quiet: opts.json, tty: process.stdout.isTTY });
   if (opts.json) printJson(jobJson(done));
+  else if (done.state === 'succeeded' && opts.print) opts.print(done);
   else printJob(done);
   if (done.state === 'failed') throw new JobFailedError(done.id, done.error || 'no reason given');
+}
+
+/**
+ * The same for several jobs started by one command (a lock at every site): printed together,
+ * followed one after another; the first failure throws once every job was printed.
+ */
+export async function reportStartedJobs(api: ControllerApi, jobs: readonly Job__Output[], opts: StartedJobOptions): Promise<void> {
+  if (!opts.wait) {
+    if (opts.json) printJson(jobs.map(jobJson));
+    else {
+      for (const job of jobs) console.log(jobLine(job));
+      console.log(`follow them with: ${jobs.map((j) => `bulwark job ${j.id}`).join('; ')}`);
+    }
+    return;
+  }
+  const done: Job__Output[] = [];
+  for (const job of jobs) done.push(await followJob(api, job.id, { quiet: opts.json, tty: process.stdout.isTTY }));
+  if (opts.json) printJson(done.map(jobJson));
+  else done.forEach((job, i) => {
+    if (i > 0) console.log('');
+    printJob(job);
+  });
+  const failed = done.find((j) => j.state === 'failed');
+  if (failed) throw new JobFailedError(failed.id, failed.error || 'no reason given');
 }

@@ -11,6 +11,7 @@ import { registerInventoryCommands } from './commands/inventory-commands.js';
 import { registerJobCommands } from './commands/job-commands.js';
 import { registerKeyCommands } from './commands/key-commands.js';
 import { registerRestoreCommand } from './commands/restore-command.js';
+import { registerRetentionCommands } from './commands/retention-commands.js';
 import { registerStorageCommands } from './commands/storage-commands.js';
 import { registerUpCommand } from './up/up-command.js';
 
@@ -30,6 +31,7 @@ function buildProgram(): Command {
   registerBackupCommands(program);
   registerRestoreCommand(program);
   registerStorageCommands(program);
+  registerRetentionCommands(program);
   registerJobCommands(program);
   registerKeyCommands(program);
   program.addHelpText('after', exitCodesHelp);

@@ -44,3 +44,63 @@ export const parseDir = zodParser(
     .min(1, 'must not be empty')
     .transform((p) => resolve(p)),
 );
+
+const DURATION_UNITS_MS = { ms: 1, s: 1000, m: 60_000, h: 3600_000, d: 86_400_000, w: 7 * 86_400_000 } as const;
+const MAX_DURATION_MS = 100 * 365 * 86_400_000;
+const DURATION_HINT = 'must be a duration like 30s, 15m, 1h or 7d (units: ms, s, m, h, d, w)';
+
+/** "30s" → 30000; undefined when `text` is not a duration. */
+export function durationMs(text: string): number | undefined {
+  const match = /^(\d{1,12})(ms|s|m|h|d|w)$/.exec(text.trim());
+  if (!match) return undefined;
+  const [, count, unit] = match;
+  return Number(count) * DURATION_UNITS_MS[unit as keyof typeof DURATION_UNITS_MS];
+}
+
+/** A duration (`30s`, `15m`, `1h`, `7d`, `2w`, `0s`) as milliseconds. */
+export const parseDuration = zodParser(
+  z
+    .string()
+    .transform((text, ctx) => {
+      const ms = durationMs(text);
+      if (ms === undefined) {
+        ctx.addIssue({ code: 'custom', message: DURATION_HINT });
+        return z.NEVER;
+      }
+      return ms;
+    })
+    .pipe(z.number().max(MAX_DURATION_MS, 'must be at most 100 years')),
+);
+
+/** How many backups a retention rule keeps: a whole number from 1. */
+export const parseKeepCount = zodParser(
+  z
+    .string()
+    .regex(/^\d+$/, 'must be a whole number')
+    .transform(Number)
+    .pipe(z.number().min(1, 'must be at least 1').max(1_000_000, 'must be at most 1000000')),
+);
+
+/**
+ * `--until`: a date (`2027-01-01`, midnight UTC), an ISO time with a zone
+ * (`2027-01-01T12:00:00Z`) or a duration from now (`30d`); sent as ISO-8601 UTC, in the future.
+ */
+export function parseUntil(text: string, nowMs = Date.now()): string {
+  const hint = 'must be a date (2027-01-01, UTC), an ISO time with a zone (2027-01-01T12:00:00Z) or a duration from now (30d)';
+  const trimmed = text.trim();
+  let ms: number;
+  const duration = durationMs(trimmed);
+  if (duration !== undefined) {
+    if (duration > MAX_DURATION_MS) throw new InvalidArgumentError('must be at most 100 years from now');
+    ms = nowMs + duration;
+  } else if (/^\d{4}-\d{2}-\d{2}$/.test(trimmed)) {
+    ms = Date.parse(`${trimmed}T00:00:00Z`);
+  } else if (z.iso.datetime({ offset: true }).safeParse(trimmed).success) {
+    ms = Date.parse(trimmed);
+  } else {
+    throw new InvalidArgumentError(hint);
+  }
+  if (Number.isNaN(ms)) throw new InvalidArgumentError(hint);
+  if (ms <= nowMs) throw new InvalidArgumentError('must be in the future');
+  return new Date(ms).toISOString();
+}

@@ -1,7 +1,16 @@
 /** How the CLI prints: tables for people, JSON (`--json`) for scripts. */
 import Table from 'cli-table3';
 import type { z } from 'zod';
-import { BackupResult, RestoreResult, SyncResult, VerifyResult } from '../../shared/messages/results.js';
+import {
+  BackupResult,
+  GcResult,
+  LockResult,
+  PruneResult,
+  RestoreResult,
+  SyncResult,
+  VerifyResult,
+  type PruneDecision,
+} from '../../shared/messages/results.js';
 import type { Job__Output } from '../../shared/rpc/generated/bulwark/v1/Job.js';
 
 /** Prints a value as indented JSON on stdout. */
@@ -125,6 +134,13 @@ function resultLines(job: Job__Output): [string, string][] {
     case 'restore': {
       const r = parse(RestoreResult);
       if (!r) break;
+      if (r.verifyOnly) {
+        return [
+          ['deep verify', `${r.backupId} at site ${r.site}: every chunk decrypted and checked with the key, nothing written`],
+          ['read', `${formatBytes(r.bytesWritten)} (${r.chunksFetched} chunks fetched)`],
+          ['duration', `${(r.durationMs / 1000).toFixed(1)} s`],
+        ];
+      }
       return [
         ['backup', `${r.backupId} from site ${r.site}`],
         ['target', r.targetDir],
@@ -155,6 +171,10 @@ function resultLines(job: Job__Output): [string, string][] {
         ['repaired', String(r.repaired)],
         ['unrepaired', String(r.unrepaired)],
       ];
+      if (r.verifiedAt) lines.push(['verified at', formatTime(r.verifiedAt)]);
+      if (r.skippedBackupIds.length > 0) {
+        lines.push(['skipped', `${r.skippedBackupIds.length} backup(s) verified recently (--force checks them too)`]);
+      }
       for (const c of r.chunks) {
         lines.push(['chunk', `${c.digest.slice(0, 16)}… ${c.problem}: ${c.outcome}${c.peer ? ` from ${c.peer}` : ''}`]);
       }
@@ -162,8 +182,63 @@ function resultLines(job: Job__Output): [string, string][] {
       lines.push(['duration', `${(r.durationMs / 1000).toFixed(1)} s`]);
       return lines;
     }
+    case 'prune': {
+      const r = parse(PruneResult);
+      if (!r) break;
+      return [
+        ['site', `${r.site}${r.dryRun ? ' (dry run: nothing removed)' : ''}`],
+        ['kept', `${r.kept.length} backup(s)`],
+        [r.dryRun ? 'would remove' : 'removed', `${r.removed.length} backup(s): ${r.removed.map((d) => d.backupId).join(', ') || '-'}`],
+        ['duration', `${(r.durationMs / 1000).toFixed(1)} s`],
+      ];
+    }
+    case 'gc': {
+      const r = parse(GcResult);
+      if (!r) break;
+      return [
+        ['site', `${r.site}${r.dryRun ? ' (dry run: nothing removed)' : ''}`],
+        ['chunks', `${r.chunksScanned} scanned, ${r.chunksReferenced} referenced, ${r.chunksInGrace} unreferenced within the grace period`],
+        [r.dryRun ? 'would remove' : 'removed', `${r.chunksRemoved} chunk(s), ${formatBytes(r.bytesReclaimed)}`],
+        ['duration', `${(r.durationMs / 1000).toFixed(1)} s`],
+      ];
+    }
+    case 'lock': {
+      const r = parse(LockResult);
+      if (!r) break;
+      return [['locked', `${r.backupId} at site ${r.site} until ${formatTime(r.lockedUntil)}`]];
+    }
     default:
       break;
   }
   return [['result', job.resultJson]];
+}
+
+/**
+ * A prune's decisions as a table: every backup it looked at, newest first per VM, with "remove"
+ * or the rules that keep it; then one summary line.
+ */
+export function printPruneDecisions(job: Job__Output): void {
+  const parsed = PruneResult.safeParse(parseJsonText(job.resultJson));
+  if (!parsed.success) {
+    printJob(job);
+    return;
+  }
+  const r = parsed.data;
+  const removeWord = r.dryRun ? 'remove' : 'removed';
+  const rows: [PruneDecision, string][] = [
+    ...r.kept.map((d): [PruneDecision, string] => [d, d.keptBy.join(', ')]),
+    ...r.removed.map((d): [PruneDecision, string] => [d, removeWord]),
+  ];
+  rows.sort(([a], [b]) => a.vm.localeCompare(b.vm) || b.createdAt.localeCompare(a.createdAt) || b.backupId.localeCompare(a.backupId));
+  printTable(
+    ['BACKUP', 'VM', 'CREATED', r.dryRun ? 'DECISION' : 'OUTCOME'],
+    rows.map(([d, decision]) => [d.backupId, d.vm, formatTime(d.createdAt), decision]),
+    'no backups to consider',
+  );
+  const total = r.kept.length + r.removed.length;
+  console.log(
+    r.dryRun
+      ? `dry run at site ${r.site}: ${r.removed.length} of ${total} backup(s) would be removed; nothing was removed`
+      : `site ${r.site}: ${r.removed.length} of ${total} backup(s) removed (job ${job.id})`,
+  );
 }

@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { ManualClock } from '../../shared/clock.js';
 import { silentLogger } from '../../shared/log.js';
-import type { WorkerEvent } from '../../shared/messages/events.js';
-import type { BackupRecord } from '../../shared/messages/results.js';
+import type { JobResult, WorkerEvent } from '../../shared/messages/events.js';
+import type { BackupRecord, PruneDecision, VerifyResult } from '../../shared/messages/results.js';
 import type { JobRow } from '../catalog/catalog.js';
 import { SqliteCatalog } from '../catalog/sqlite-catalog.js';
 import { EventApplier } from './event-applier.js';
@@ -182,6 +182,8 @@ describe('EventApplier', () => {
           repaired: 0,
           unrepaired: 0,
           verifiedBackupIds: ['B1'],
+          verifiedAt: null,
+          skippedBackupIds: [],
           durationMs: 3,
         },
       },
@@ -208,5 +210,176 @@ describe('EventApplier', () => {
     applier.apply(started('E1', 'J1'));
     applier.apply(started('E1', 'J1'));
     assert.deepEqual(seen, ['running']);
+  });
+
+  describe('storage job results', () => {
+    const at = (minute: number) => `2026-01-01T00:${String(minute).padStart(2, '0')}:00.000Z`;
+    /** A storage job at `site` and its success event at minute `minute`. */
+    const storageJob = (catalog: SqliteCatalog, id: string, kind: JobRow['kind'], site = 'a') =>
+      catalog.insertJob(jobRow(id, kind, { site, worker: 'storage', vm: null }));
+    const succeeded = (eventId: string, jobId: string, minute: number, outcome: JobResult, site = 'a'): WorkerEvent => ({
+      eventId,
+      site,
+      worker: 'storage',
+      at: at(minute),
+      jobId,
+      attempt: 1,
+      type: 'job.succeeded',
+      outcome,
+    });
+    const decision = (backupId: string, keptBy: string[] = []): PruneDecision => ({ backupId, vm: 'vm1', createdAt: at(0), keptBy });
+    const prune = (removed: string[], dryRun = false, site = 'a'): JobResult => ({
+      kind: 'prune',
+      result: { site, dryRun, kept: [decision('B3', ['last 1'])], removed: removed.map((id) => decision(id)), durationMs: 1 },
+    });
+    const sync = (copied: string[]): JobResult => ({
+      kind: 'sync',
+      result: { sourceSite: 'a', site: 'b', copied: copied.map((id) => record(id, 'a')), backupsAlreadyPresent: 0, chunksCopied: 0, bytesCopied: 0, durationMs: 1 },
+    });
+    const verify = (over: Partial<VerifyResult>): JobResult => ({
+      kind: 'verify',
+      result: {
+        site: 'a',
+        backupsChecked: 1,
+        chunksChecked: 1,
+        bytesChecked: 1,
+        damagedFiles: [],
+        chunks: [],
+        repaired: 0,
+        unrepaired: 0,
+        verifiedBackupIds: [],
+        verifiedAt: null,
+        skippedBackupIds: [],
+        durationMs: 1,
+        ...over,
+      },
+    });
+    const lock = (until: string, site = 'a'): JobResult => ({ kind: 'lock', result: { site, backupId: 'B1', lockedUntil: until } });
+    const withBackups = (...ids: string[]) => {
+      const s = setup();
+      for (const id of ids) s.catalog.insertBackup({ ...record(id, 'a'), site: 'a', verifiedAt: null, state: 'ok', stateAt: null, lockedUntil: null, prunedAt: null, seenAt: null });
+      return s;
+    };
+    const present = (catalog: SqliteCatalog, site = 'a') => catalog.listBackups({ site }).map((b) => b.backupId).sort();
+
+    it('a prune marks what it removed as pruned at its site (rows kept), once; a dry run changes nothing', () => {
+      const { catalog, applier } = withBackups('B1', 'B2', 'B3');
+      storageJob(catalog, 'D1', 'prune');
+      applier.apply(succeeded('E1', 'D1', 1, prune(['B1', 'B2'], true)));
+      assert.deepEqual(present(catalog), ['B1', 'B2', 'B3']);
+      assert.equal(catalog.getJob('D1')?.state, 'succeeded');
+
+      storageJob(catalog, 'P1', 'prune');
+      const event = succeeded('E2', 'P1', 2, prune(['B1', 'B2']));
+      assert.equal(applier.apply(event), true);
+      assert.deepEqual(present(catalog), ['B3']);
+      assert.equal(catalog.getBackupCopy('B1', 'a')?.prunedAt, at(2));
+      assert.equal(applier.apply(event), false);
+      applier.apply({ ...event, eventId: 'E2-again', at: at(9) });
+      assert.equal(catalog.getBackupCopy('B1', 'a')?.prunedAt, at(2), 'a re-report of the finished job changes nothing');
+    });
+
+    it('a copy synced again after its prune comes back; a prune reported after a newer sync is ignored', () => {
+      const { catalog, applier } = withBackups('B1');
+      storageJob(catalog, 'S1', 'sync', 'b');
+      applier.apply(succeeded('E1', 'S1', 1, sync(['B1']), 'b'));
+      storageJob(catalog, 'P1', 'prune', 'b');
+      applier.apply(succeeded('E2', 'P1', 2, prune(['B1'], false, 'b'), 'b'));
+      assert.deepEqual(present(catalog, 'b'), []);
+      storageJob(catalog, 'S2', 'sync', 'b');
+      applier.apply(succeeded('E3', 'S2', 3, sync(['B1']), 'b'));
+      assert.deepEqual(present(catalog, 'b'), ['B1'], 'copied again after the prune');
+
+      // The other order: the later sync's result arrives before the earlier prune's.
+      const other = withBackups('B1');
+      storageJob(other.catalog, 'S1', 'sync', 'b');
+      storageJob(other.catalog, 'P1', 'prune', 'b');
+      other.applier.apply(succeeded('E1', 'S1', 5, sync(['B1']), 'b'));
+      other.applier.apply(succeeded('E2', 'P1', 4, prune(['B1'], false, 'b'), 'b'));
+      assert.deepEqual(present(other.catalog, 'b'), ['B1']);
+      assert.deepEqual(present(other.catalog, 'a'), ['B1'], 'a prune at b leaves the copy at a alone');
+    });
+
+    it('a lock records lockedUntil at its site and only ever extends it, whatever the order', () => {
+      const { catalog, applier } = withBackups('B1');
+      storageJob(catalog, 'L2', 'lock');
+      storageJob(catalog, 'L1', 'lock');
+      applier.apply(succeeded('E2', 'L2', 2, lock('2027-06-01T00:00:00Z')));
+      assert.equal(catalog.getBackupCopy('B1', 'a')?.lockedUntil, '2027-06-01T00:00:00.000Z', 'stored in the catalog format');
+      applier.apply(succeeded('E1', 'L1', 1, lock('2027-01-01T00:00:00.000Z')));
+      assert.equal(catalog.getBackupCopy('B1', 'a')?.lockedUntil, '2027-06-01T00:00:00.000Z', 'a shorter lock applied late changes nothing');
+      assert.equal(catalog.listBackups({})[0]?.lockedUntil, '2027-06-01T00:00:00.000Z');
+      storageJob(catalog, 'L3', 'lock', 'b');
+      applier.apply(succeeded('E3', 'L3', 3, lock('2028-01-01T00:00:00.000Z', 'b'), 'b'));
+      assert.equal(catalog.getJob('L3')?.state, 'succeeded', 'a lock of a copy the catalog lacks finishes the job');
+      assert.equal(catalog.getBackupCopy('B1', 'b'), undefined);
+    });
+
+    it('a verify records verifiedAt, turns a damaged backup ok, and leaves skipped ones alone', () => {
+      const { catalog, applier } = withBackups('B1', 'B2');
+      catalog.updateBackup('B1', 'a', { state: 'damaged', stateAt: at(1) });
+      catalog.updateBackup('B2', 'a', { verifiedAt: at(0) });
+      storageJob(catalog, 'V1', 'verify');
+      applier.apply(succeeded('E1', 'V1', 3, verify({ verifiedBackupIds: ['B1'], verifiedAt: at(2), skippedBackupIds: ['B2'] })));
+      const b1 = catalog.getBackupCopy('B1', 'a');
+      assert.equal(b1?.state, 'ok');
+      assert.equal(b1?.verifiedAt, at(2), "the storage's verifiedAt");
+      assert.equal(catalog.getBackupCopy('B2', 'a')?.verifiedAt, at(0));
+      assert.deepEqual((catalog.getJob('V1')?.result as VerifyResult).skippedBackupIds, ['B2']);
+    });
+
+    it('verify findings are order-tolerant: an older finding applied late does not win', () => {
+      const damagedAt1 = verify({
+        verifiedBackupIds: ['B1'],
+        verifiedAt: at(1),
+        chunks: [{ digest: 'd', problem: 'crc', outcome: 'unrepaired', peer: null, bytes: 1, backups: [{ backupId: 'B1', vm: 'vm1', disk: 'root', offsetBytes: 0 }] }],
+      });
+      const okAt2 = verify({ verifiedBackupIds: ['B1'], verifiedAt: at(2) });
+      for (const order of [[damagedAt1, okAt2], [okAt2, damagedAt1]]) {
+        const { catalog, applier } = withBackups('B1');
+        order.forEach((outcome, i) => {
+          storageJob(catalog, `V${i}`, 'verify');
+          applier.apply(succeeded(`E${i}`, `V${i}`, 10 + i, outcome));
+        });
+        const b1 = catalog.getBackupCopy('B1', 'a');
+        assert.equal(b1?.state, 'ok');
+        assert.equal(b1?.verifiedAt, at(2));
+      }
+      const { catalog, applier } = withBackups('B1');
+      storageJob(catalog, 'V1', 'verify');
+      applier.apply(succeeded('E1', 'V1', 5, verify({ damagedFiles: [{ backupId: 'B1', file: 'root.fidx', problem: 'checksum' }], verifiedAt: at(5) })));
+      assert.equal(catalog.getBackupCopy('B1', 'a')?.state, 'damaged');
+      assert.equal(catalog.getBackupCopy('B1', 'a')?.verifiedAt, null, 'not in verifiedBackupIds: not marked verified');
+    });
+
+    it('a deep verify (verify-only restore) marks the copy verified and ok; a plain restore records nothing', () => {
+      const { catalog, applier } = withBackups('B1');
+      catalog.updateBackup('B1', 'a', { state: 'damaged', stateAt: at(1) });
+      const restore = (verifyOnly: boolean): JobResult => ({
+        kind: 'restore',
+        result: { backupId: 'B1', verifyOnly, site: 'a', targetDir: '/', disks: [], bytesWritten: 0, chunksFetched: 1, durationMs: 1 },
+      });
+      catalog.insertJob(jobRow('R1', 'restore'));
+      applier.apply({ ...succeeded('E1', 'R1', 2, restore(false)), worker: 'agent-1' });
+      assert.equal(catalog.getBackupCopy('B1', 'a')?.state, 'damaged');
+      catalog.insertJob(jobRow('R2', 'restore'));
+      applier.apply({ ...succeeded('E2', 'R2', 3, restore(true)), worker: 'agent-1' });
+      assert.equal(catalog.getBackupCopy('B1', 'a')?.state, 'ok');
+      assert.equal(catalog.getBackupCopy('B1', 'a')?.verifiedAt, at(3));
+    });
+
+    it('a gc result finishes its job and touches no backup', () => {
+      const { catalog, applier } = withBackups('B1');
+      const before = catalog.listBackups({});
+      storageJob(catalog, 'G1', 'gc');
+      applier.apply(
+        succeeded('E1', 'G1', 1, {
+          kind: 'gc',
+          result: { site: 'a', dryRun: false, chunksScanned: 5, chunksReferenced: 3, chunksInGrace: 1, chunksRemoved: 1, bytesReclaimed: 100, durationMs: 1 },
+        }),
+      );
+      assert.equal(catalog.getJob('G1')?.state, 'succeeded');
+      assert.deepEqual(catalog.listBackups({}), before);
+    });
   });
 });

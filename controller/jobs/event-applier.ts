@@ -4,12 +4,19 @@
  * no-op; job states only move forward (queued → running → succeeded | failed), so a late
  * `job.started` after `job.succeeded` changes nothing; backups are keyed by (backupId, site), so
  * a redelivered job that reports the same backup again adds no row.
+ *
+ * Results of different jobs may also arrive out of order, so every change to a backup copy
+ * carries the worker's time and loses to a newer one already recorded: a verify finding older
+ * than the copy's `stateAt` is ignored, `verifiedAt` and `lockedUntil` only move forward, a prune
+ * is ignored for a copy reported present again after it (a sync re-copied it), and a copy
+ * reported present after its prune comes back. A pruned copy keeps its row (history) with
+ * `prunedAt` set.
  */
 import type { Clock } from '../../shared/clock.js';
 import type { Logger } from '../../shared/log.js';
 import type { JobResult, WorkerEvent } from '../../shared/messages/events.js';
-import type { BackupRecord } from '../../shared/messages/results.js';
-import type { Catalog, JobRow, JobState } from '../catalog/catalog.js';
+import type { BackupRecord, LockResult, PruneResult, VerifyResult } from '../../shared/messages/results.js';
+import type { BackupState, Catalog, JobRow, JobState } from '../catalog/catalog.js';
 import type { JobChangeFeed } from './job-change-feed.js';
 
 type JobEvent = Exclude<WorkerEvent, { type: 'inventory' }>;
@@ -105,40 +112,128 @@ export class EventApplier {
           return true;
         }
         catalog.updateJob(job.id, { state: 'succeeded', startedAt, finishedAt: event.at, result: outcome.result });
-        this.recordBackups(job, outcome, event.at);
+        this.recordOutcome(job, outcome, event.at);
         log.info('job succeeded');
         return true;
       }
     }
   }
 
-  private recordBackups(job: JobRow, outcome: JobResult, at: string): void {
-    const { catalog } = this.opts;
-    const insert = (record: BackupRecord, site: string) =>
-      catalog.insertBackup({ ...record, site, verifiedAt: null, state: 'ok' });
+  private recordOutcome(job: JobRow, outcome: JobResult, at: string): void {
     switch (outcome.kind) {
       case 'backup':
-        insert(outcome.result.backup, outcome.result.backup.site);
+        // The storage's commit time, on the same clock as a later prune at that site.
+        this.recordCopy(outcome.result.backup, outcome.result.backup.site, outcome.result.backup.createdAt);
         return;
       case 'sync':
-        for (const copy of outcome.result.copied) insert(copy, outcome.result.site);
+        for (const copy of outcome.result.copied) this.recordCopy(copy, outcome.result.site, at);
         return;
-      case 'verify': {
-        const { site } = outcome.result;
-        for (const backupId of outcome.result.verifiedBackupIds) {
-          catalog.setBackupVerified(backupId, site, at);
-          catalog.setBackupState(backupId, site, 'ok');
-        }
-        for (const file of outcome.result.damagedFiles) catalog.setBackupState(file.backupId, site, 'damaged');
-        for (const finding of outcome.result.chunks) {
-          if (finding.outcome !== 'unrepaired') continue;
-          for (const b of finding.backups) catalog.setBackupState(b.backupId, site, 'damaged');
-        }
+      case 'verify':
+        this.recordVerify(outcome.result, at);
         return;
-      }
       case 'restore':
-        this.opts.log.debug({ jobId: job.id }, 'restore finished; nothing to record');
+        // A deep verify read and checked every chunk with the key: the copy it read is good.
+        if (outcome.result.verifyOnly) this.recordFinding(outcome.result.backupId, outcome.result.site, 'ok', at, true);
+        else this.opts.log.debug({ jobId: job.id }, 'restore finished; nothing to record');
+        return;
+      case 'prune':
+        this.recordPrune(outcome.result, at);
+        return;
+      case 'lock':
+        this.recordLock(outcome.result);
+        return;
+      case 'gc':
+        this.opts.log.info(
+          { jobId: job.id, site: outcome.result.site, chunksRemoved: outcome.result.chunksRemoved, bytesReclaimed: outcome.result.bytesReclaimed },
+          'gc finished',
+        );
         return;
     }
   }
+
+  /** A storage reports a copy present at `at`: insert it, or bring back a copy pruned before then. */
+  private recordCopy(record: BackupRecord, site: string, at: string): void {
+    const { catalog } = this.opts;
+    const existing = catalog.getBackupCopy(record.backupId, site);
+    if (!existing) {
+      catalog.insertBackup({
+        ...record,
+        site,
+        verifiedAt: null,
+        state: 'ok',
+        stateAt: null,
+        lockedUntil: null,
+        prunedAt: null,
+        seenAt: at,
+      });
+      return;
+    }
+    if (existing.prunedAt !== null && existing.prunedAt < at) {
+      catalog.updateBackup(record.backupId, site, { prunedAt: null, seenAt: at, verifiedAt: null, state: 'ok', stateAt: at });
+      this.opts.log.info({ backupId: record.backupId, site }, 'pruned backup copied again');
+      return;
+    }
+    if (existing.seenAt === null || existing.seenAt < at) catalog.updateBackup(record.backupId, site, { seenAt: at });
+  }
+
+  private recordVerify(result: VerifyResult, at: string): void {
+    const verifiedAt = result.verifiedAt ?? at;
+    const damaged = new Set(result.damagedFiles.map((f) => f.backupId));
+    for (const finding of result.chunks) {
+      if (finding.outcome === 'unrepaired') for (const b of finding.backups) damaged.add(b.backupId);
+    }
+    const verified = new Set(result.verifiedBackupIds);
+    for (const backupId of new Set([...verified, ...damaged])) {
+      this.recordFinding(backupId, result.site, damaged.has(backupId) ? 'damaged' : 'ok', verifiedAt, verified.has(backupId));
+    }
+  }
+
+  /** A check of a copy at `at`; an older finding than the one recorded changes nothing. */
+  private recordFinding(backupId: string, site: string, state: BackupState, at: string, verified: boolean): void {
+    const { catalog } = this.opts;
+    const existing = catalog.getBackupCopy(backupId, site);
+    if (!existing || existing.prunedAt !== null) return;
+    const newerVerify = verified && (existing.verifiedAt === null || existing.verifiedAt < at);
+    const newerState = existing.stateAt === null || existing.stateAt <= at;
+    catalog.updateBackup(backupId, site, {
+      ...(newerVerify ? { verifiedAt: at } : {}),
+      ...(newerState ? { state, stateAt: at } : {}),
+    });
+    if (newerState && state !== existing.state) {
+      this.opts.log.info({ backupId, site, from: existing.state, to: state }, 'backup state changed');
+    }
+  }
+
+  private recordPrune(result: PruneResult, at: string): void {
+    if (result.dryRun) return;
+    const { catalog } = this.opts;
+    for (const removed of result.removed) {
+      const existing = catalog.getBackupCopy(removed.backupId, result.site);
+      if (!existing || existing.prunedAt !== null) continue;
+      // Reported present after this prune: a sync copied it again, and that is the newer news.
+      if (existing.seenAt !== null && existing.seenAt > at) continue;
+      catalog.updateBackup(removed.backupId, result.site, { prunedAt: at });
+    }
+    this.opts.log.info({ site: result.site, removed: result.removed.length, kept: result.kept.length }, 'prune applied');
+  }
+
+  private recordLock(result: LockResult): void {
+    const { catalog } = this.opts;
+    const existing = catalog.getBackupCopy(result.backupId, result.site);
+    if (!existing) {
+      this.opts.log.warn({ backupId: result.backupId, site: result.site }, 'lock of a backup the catalog does not know');
+      return;
+    }
+    const until = isoTime(result.lockedUntil);
+    // A lock only ever grows: a late result of an older, shorter lock changes nothing.
+    if (existing.lockedUntil === null || existing.lockedUntil < until) {
+      catalog.updateBackup(result.backupId, result.site, { lockedUntil: until });
+    }
+  }
+}
+
+/** The same instant in the catalog's one format (ISO-8601 UTC with milliseconds), so times compare as strings. */
+function isoTime(text: string): string {
+  const ms = Date.parse(text);
+  return Number.isNaN(ms) ? text : new Date(ms).toISOString();
 }

@@ -8,6 +8,7 @@ import type { AppError } from '../../shared/errors.js';
 import { NotFoundError, PreconditionError, ValidationError } from '../../shared/errors.js';
 import { silentLogger } from '../../shared/log.js';
 import type { JobMessage } from '../../shared/messages/jobs.js';
+import type { BackupRow } from '../catalog/catalog.js';
 import { SqliteCatalog } from '../catalog/sqlite-catalog.js';
 import { JobChangeFeed } from './job-change-feed.js';
 import type { JobPublisher } from './job-publisher.js';
@@ -42,6 +43,8 @@ function setup(replication: ReplicationPair[] = []) {
     log: silentLogger(),
     newId: () => `JOB${++seq}`,
     replication,
+    verifySkipWithinMs: 86_400_000,
+    gcGraceMs: 3_600_000,
   });
   const monitor = new WorkerMonitor({ catalog, clock, log: silentLogger(), heartbeatIntervalMs: 1000, offlineAfterMissedBeats: 3 });
   const beat = (site: string, worker: string, kind: 'agent' | 'storage', address: string | null = null) =>
@@ -54,6 +57,24 @@ function setup(replication: ReplicationPair[] = []) {
   };
   return { catalog, clock, publisher, jobs, monitor, beat, twoSites };
 }
+
+const copyRow = (backupId: string, site: string): BackupRow => ({
+  backupId,
+  site,
+  vm: 'vm1',
+  createdAt: '2026-01-01T00:00:00.000Z',
+  mode: 'full',
+  parentBackupId: null,
+  jobId: 'J0',
+  sizeBytes: 1,
+  disks: [],
+  verifiedAt: null,
+  state: 'ok',
+  stateAt: null,
+  lockedUntil: null,
+  prunedAt: null,
+  seenAt: null,
+});
 
 const rejectsWith = async (p: Promise<unknown>, type: new (...args: never[]) => AppError, pattern: RegExp) =>
   assert.rejects(p, (err: unknown) => {
@@ -92,10 +113,10 @@ describe('JobService', () => {
   it('restores from the VM site by default, from another site on request, and refuses a site without a copy', async () => {
     const { jobs, publisher, catalog, twoSites } = setup();
     twoSites();
-    const copy = { backupId: 'B1', vm: 'vm1', createdAt: '2026-01-01T00:00:00.000Z', mode: 'full' as const, parentBackupId: null, jobId: 'J0', sizeBytes: 1, disks: [], verifiedAt: null, state: 'ok' as const };
+    const copy = { backupId: 'B1', vm: 'vm1', createdAt: '2026-01-01T00:00:00.000Z', mode: 'full' as const, parentBackupId: null, jobId: 'J0', sizeBytes: 1, disks: [], verifiedAt: null, state: 'ok' as const, stateAt: null, lockedUntil: null, prunedAt: null, seenAt: null };
     catalog.insertBackup({ ...copy, site: 'a' });
     await jobs.startRestore({ backupId: 'B1', targetDir: '/restore' });
-    assert.deepEqual(publisher.sent.at(-1)?.job.params, { backupId: 'B1', vm: 'vm1', targetDir: '/restore', storage: { site: 'a', address: '127.0.0.1:1001' } });
+    assert.deepEqual(publisher.sent.at(-1)?.job.params, { backupId: 'B1', vm: 'vm1', targetDir: '/restore', storage: { site: 'a', address: '127.0.0.1:1001' }, verifyOnly: false });
     await rejectsWith(jobs.startRestore({ backupId: 'B1', targetDir: '/r', site: 'b' }), PreconditionError, /no copy at site b \(copies at: a\)/);
     catalog.insertBackup({ ...copy, site: 'b' });
     await jobs.startRestore({ backupId: 'B1', targetDir: '/r', site: 'b' });
@@ -127,9 +148,122 @@ describe('JobService', () => {
     twoSites();
     const job = await jobs.startVerify({ repair: true });
     assert.equal(`${job.site}/${job.worker}`, 'a/storage');
-    assert.deepEqual(publisher.sent[0]?.job.params, { repair: true, peers: [{ site: 'b', address: '127.0.0.1:1002' }] });
+    assert.deepEqual(publisher.sent[0]?.job.params, {
+      repair: true,
+      peers: [{ site: 'b', address: '127.0.0.1:1002' }],
+      skipVerifiedWithinMs: 86_400_000,
+      force: false,
+    });
     await jobs.startVerify({ site: 'b', repair: false });
-    assert.deepEqual(publisher.sent[1]?.job.params, { repair: false, peers: [{ site: 'a', address: '127.0.0.1:1001' }] });
+    assert.deepEqual(publisher.sent[1]?.job.params, {
+      repair: false,
+      peers: [{ site: 'a', address: '127.0.0.1:1001' }],
+      skipVerifiedWithinMs: 86_400_000,
+      force: false,
+    });
+  });
+
+  it('verifies one backup at a site holding it, or one VM, with the skip age and force', async () => {
+    const { jobs, publisher, catalog, twoSites } = setup([{ from: 'a', to: 'b' }]);
+    twoSites();
+    catalog.insertBackup(copyRow('B1', 'b'));
+    const one = await jobs.startVerify({ repair: false, backupId: 'B1', force: true });
+    assert.equal(`${one.site}/${one.worker}`, 'b/storage', 'the site holding the copy, not the primary');
+    assert.equal(one.vm, 'vm1');
+    assert.deepEqual(publisher.sent.at(-1)?.job.params, {
+      repair: false,
+      peers: [{ site: 'a', address: '127.0.0.1:1001' }],
+      backupId: 'B1',
+      skipVerifiedWithinMs: 86_400_000,
+      force: true,
+    });
+    catalog.insertBackup(copyRow('B1', 'a'));
+    assert.equal((await jobs.startVerify({ repair: false, backupId: 'B1' })).site, 'a', 'the primary when it holds a copy');
+    const vm = await jobs.startVerify({ repair: true, vm: 'vm1', skipVerifiedWithinMs: 0 });
+    assert.deepEqual(publisher.sent.at(-1)?.job.params, {
+      repair: true,
+      peers: [{ site: 'b', address: '127.0.0.1:1002' }],
+      vm: 'vm1',
+      skipVerifiedWithinMs: 0,
+      force: false,
+    });
+    assert.equal(vm.vm, 'vm1');
+    await rejectsWith(jobs.startVerify({ repair: false, backupId: 'B1', vm: 'vm1' }), ValidationError, /^vm: give backup_id or vm, not both/);
+    await rejectsWith(jobs.startVerify({ repair: false, backupId: 'B9' }), NotFoundError, /backup B9 not found/);
+    await rejectsWith(jobs.startVerify({ repair: false, vm: 'vm9' }), NotFoundError, /VM vm9 not found/);
+    catalog.insertBackup(copyRow('B2', 'a'));
+    await rejectsWith(jobs.startVerify({ repair: false, backupId: 'B2', site: 'b' }), PreconditionError, /backup B2 has no copy at site b \(copies at: a\)/);
+  });
+
+  it('sends a deep verify as a verify-only restore to the VM agent, without a target directory', async () => {
+    const { jobs, publisher, catalog, twoSites } = setup();
+    twoSites();
+    catalog.insertBackup(copyRow('B1', 'a'));
+    const job = await jobs.startRestore({ backupId: 'B1', verifyOnly: true });
+    assert.equal(`${job.site}/${job.worker}`, 'a/agent-1');
+    assert.deepEqual(publisher.sent.at(-1)?.job.params, { backupId: 'B1', vm: 'vm1', targetDir: '/', storage: { site: 'a', address: '127.0.0.1:1001' }, verifyOnly: true });
+    await rejectsWith(jobs.startRestore({ backupId: 'B1' }), ValidationError, /^target_dir: must not be empty/);
+  });
+
+  it('prunes one site with the given rules, for one VM or all; at least one rule', async () => {
+    const { jobs, publisher, catalog, twoSites } = setup([{ from: 'a', to: 'b' }]);
+    twoSites();
+    const all = await jobs.startPrune({ keep: { last: 3, daily: 7 }, dryRun: true });
+    assert.equal(`${all.site}/${all.worker}`, 'a/storage');
+    assert.deepEqual(publisher.sent.at(-1)?.job.params, { keep: { last: 3, daily: 7 }, dryRun: true });
+    const one = await jobs.startPrune({ site: 'b', vm: 'vm1', keep: { yearly: 1 }, dryRun: false });
+    assert.equal(`${one.site}/${one.vm}`, 'b/vm1');
+    assert.deepEqual(publisher.sent.at(-1)?.job.params, { vm: 'vm1', keep: { yearly: 1 }, dryRun: false });
+    await rejectsWith(jobs.startPrune({ keep: {}, dryRun: true }), ValidationError, /^keep: give at least one retention rule \(keep_last, keep_hourly/);
+    await rejectsWith(jobs.startPrune({ vm: 'vm9', keep: { last: 1 }, dryRun: true }), NotFoundError, /VM vm9 not found/);
+    await rejectsWith(jobs.startPrune({ site: 'c', keep: { last: 1 }, dryRun: true }), PreconditionError, /no storage at site c/);
+    catalog.insertBackup({ ...copyRow('B1', 'a'), vm: 'gone' });
+    await jobs.startPrune({ vm: 'gone', keep: { last: 1 }, dryRun: true });
+    assert.equal(publisher.sent.at(-1)?.job.kind, 'prune', 'a VM with backups but no longer in the inventory can be pruned');
+  });
+
+  it('collects garbage with the configured grace unless the request sets one', async () => {
+    const { jobs, publisher, twoSites } = setup([{ from: 'a', to: 'b' }]);
+    twoSites();
+    await jobs.startGc({ dryRun: false });
+    assert.deepEqual(publisher.sent.at(-1)?.job.params, { graceMs: 3_600_000, dryRun: false });
+    const b = await jobs.startGc({ site: 'b', graceMs: 0, dryRun: true });
+    assert.equal(b.site, 'b');
+    assert.deepEqual(publisher.sent.at(-1)?.job.params, { graceMs: 0, dryRun: true });
+  });
+
+  it('locks every copy with one job per site, or one site; refuses a past time, a shorter lock, a site without a copy', async () => {
+    const { jobs, publisher, catalog, clock, twoSites, monitor } = setup();
+    twoSites();
+    catalog.insertBackup(copyRow('B1', 'a'));
+    catalog.insertBackup(copyRow('B1', 'b'));
+    const until = '2030-01-01T00:00:00.000Z';
+    const locks = await jobs.startLock({ backupId: 'B1', until });
+    assert.deepEqual(locks.map((j) => `${j.kind}@${j.site}/${j.worker}`), ['lock@a/storage', 'lock@b/storage']);
+    assert.deepEqual(publisher.sent.slice(-2).map((s) => s.job.params), [{ backupId: 'B1', until }, { backupId: 'B1', until }]);
+    assert.deepEqual((await jobs.startLock({ backupId: 'B1', until, site: 'b' })).map((j) => j.site), ['b']);
+
+    await rejectsWith(jobs.startLock({ backupId: 'B1', until: clock.nowIso() }), ValidationError, /^until: must be in the future/);
+    await rejectsWith(jobs.startLock({ backupId: 'B9', until }), NotFoundError, /backup B9 not found/);
+    catalog.insertBackup(copyRow('B2', 'a'));
+    await rejectsWith(jobs.startLock({ backupId: 'B2', until, site: 'b' }), PreconditionError, /backup B2 has no copy at site b/);
+    catalog.updateBackup('B1', 'b', { lockedUntil: '2031-01-01T00:00:00.000Z' });
+    const sentBefore = publisher.sent.length;
+    await rejectsWith(jobs.startLock({ backupId: 'B1', until }), PreconditionError, /locked at site b until 2031-01-01T00:00:00.000Z: a lock can only be extended/);
+    assert.equal(publisher.sent.length, sentBefore, 'a refusal at one site creates no job at any site');
+
+    clock.advance(10_000);
+    monitor.sweep();
+    await rejectsWith(jobs.startLock({ backupId: 'B2', until }), PreconditionError, /no online storage at site a/);
+  });
+
+  it('never picks a pruned copy', async () => {
+    const { jobs, catalog, twoSites } = setup();
+    twoSites();
+    catalog.insertBackup(copyRow('B1', 'a'));
+    catalog.updateBackup('B1', 'a', { prunedAt: '2026-01-02T00:00:00.000Z' });
+    await rejectsWith(jobs.startRestore({ backupId: 'B1', targetDir: '/r' }), NotFoundError, /backup B1 not found/);
+    await rejectsWith(jobs.startLock({ backupId: 'B1', until: '2030-01-01T00:00:00.000Z' }), NotFoundError, /backup B1 not found/);
   });
 
   it('keeps a job whose publish failed and publishes it later, with the same id and attempt', async () => {

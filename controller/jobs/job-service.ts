@@ -1,8 +1,11 @@
 /**
  * Jobs: the controller's half of the job protocol (DESIGN.md §2).
  * - Creating a job resolves who runs it and which storages it talks to (backup and restore run
- *   at the VM's agent, sync at the replica's storage, verify at a storage), inserts the job row,
- *   then publishes it to the worker's queue and marks it published.
+ *   at the VM's agent, sync at the replica's storage, verify, prune and gc at one site's storage,
+ *   a lock at the storage of every site holding a copy), inserts the job row, then publishes it
+ *   to the worker's queue and marks it published.
+ * - Storage decides what prune removes and what GC sweeps; the controller only chooses where
+ *   they run and with which rules, and records what they report (event-applier).
  * - A crash between insert and publish leaves a queued, unpublished row: `publishPending` (run
  *   at start and periodically) publishes it again; the queue dedupes on (jobId, attempt).
  * Errors name what is missing: an unknown VM or backup, no online storage at a site.
@@ -14,9 +17,10 @@ import {
   JobMessage,
   type BackupMode,
   type JobKind,
+  type RetentionRules,
   type StorageRef,
 } from '../../shared/messages/jobs.js';
-import type { Catalog, JobRow, WorkerRow } from '../catalog/catalog.js';
+import type { BackupRow, Catalog, JobRow, WorkerRow } from '../catalog/catalog.js';
 import type { JobChangeFeed } from './job-change-feed.js';
 import type { JobPublisher } from './job-publisher.js';
 
@@ -35,7 +39,20 @@ export interface JobServiceOptions {
   readonly newId: () => string;
   /** Default sync pairs (config.replication). */
   readonly replication: readonly ReplicationPair[];
+  /** Verify skips backups verified within this age unless a request says otherwise (config.verifySkipWithinMs). */
+  readonly verifySkipWithinMs: number;
+  /** GC's grace period unless a request says otherwise (config.gcGraceMs). */
+  readonly gcGraceMs: number;
 }
+
+/** The retention rules, in the order operators read them. */
+export const retentionRuleNames = ['last', 'hourly', 'daily', 'weekly', 'monthly', 'yearly'] as const;
+
+/**
+ * What a verify-only restore sends as its target directory: the job schema wants an absolute
+ * path, and a verify-only restore writes nothing there.
+ */
+const VERIFY_ONLY_TARGET_DIR = '/';
 
 export interface BackupRequest {
   readonly vm: string;
@@ -44,8 +61,10 @@ export interface BackupRequest {
 
 export interface RestoreRequest {
   readonly backupId: string;
-  /** Absolute directory on the agent's host. */
-  readonly targetDir: string;
+  /** Absolute directory on the agent's host; unused (and optional) with verifyOnly. */
+  readonly targetDir?: string | undefined;
+  /** Deep verify: the agent reads and checks everything with its key and writes nothing. */
+  readonly verifyOnly?: boolean | undefined;
   /** Site whose storage serves the data; default: the VM's site when it holds a copy, else the first copy's. */
   readonly site?: string | undefined;
   /** Agent that writes the disks; default: the VM's agent. */
@@ -58,8 +77,38 @@ export interface SyncRequest {
 }
 
 export interface VerifyRequest {
+  /** Default: the site of the named backup's copy, else the primary site. */
   readonly site?: string | undefined;
   readonly repair: boolean;
+  /** One backup, or every backup of one VM (not both); neither: the whole datastore. */
+  readonly backupId?: string | undefined;
+  readonly vm?: string | undefined;
+  /** Check even backups verified within the skip age. */
+  readonly force?: boolean | undefined;
+  /** Default: verifySkipWithinMs. */
+  readonly skipVerifiedWithinMs?: number | undefined;
+}
+
+export interface PruneRequest {
+  readonly site?: string | undefined;
+  readonly vm?: string | undefined;
+  readonly keep: RetentionRules;
+  readonly dryRun: boolean;
+}
+
+export interface GcRequest {
+  readonly site?: string | undefined;
+  /** Default: gcGraceMs. */
+  readonly graceMs?: number | undefined;
+  readonly dryRun: boolean;
+}
+
+export interface LockRequest {
+  readonly backupId: string;
+  /** ISO-8601 UTC with milliseconds (Date#toISOString), in the future. */
+  readonly until: string;
+  /** Default: every site holding a copy. */
+  readonly site?: string | undefined;
 }
 
 interface Target {
@@ -84,10 +133,16 @@ export class JobService {
     });
   }
 
-  /** A restore of a backup into a directory, run by the VM's agent (or a chosen one). */
+  /**
+   * A restore of a backup into a directory, run by the VM's agent (or a chosen one); with
+   * verifyOnly, the key holder's deep verify of that copy, which writes nothing.
+   */
   async startRestore(req: RestoreRequest): Promise<JobRow> {
     const { catalog } = this.opts;
-    const copies = catalog.getBackupCopies(req.backupId);
+    const verifyOnly = req.verifyOnly === true;
+    const targetDir = req.targetDir ?? (verifyOnly ? VERIFY_ONLY_TARGET_DIR : undefined);
+    if (targetDir === undefined) throw new ValidationError('target_dir', 'must not be empty');
+    const copies = this.presentCopies(req.backupId);
     const first = copies[0];
     if (!first) throw new NotFoundError('backup', req.backupId);
     const vm = catalog.getVm(first.vm);
@@ -101,19 +156,14 @@ export class JobService {
         vm: first.vm,
       });
     }
-    const site = req.site ?? (vm && copies.some((c) => c.site === vm.site) ? vm.site : first.site);
-    if (!copies.some((c) => c.site === site)) {
-      throw new PreconditionError(
-        `backup ${req.backupId} has no copy at site ${site} (copies at: ${copies.map((c) => c.site).join(', ')})`,
-        { backupId: req.backupId, site },
-      );
-    }
+    const site = this.copySite(req.backupId, copies, req.site ?? (vm && copies.some((c) => c.site === vm.site) ? vm.site : first.site));
     const storage = this.onlineStorage(site);
     return this.create('restore', target, first.vm, {
       backupId: req.backupId,
       vm: first.vm,
-      targetDir: req.targetDir,
+      targetDir,
       storage,
+      verifyOnly,
     });
   }
 
@@ -125,15 +175,97 @@ export class JobService {
     return this.create('sync', { site: to, worker: replica.id }, null, { source });
   }
 
-  /** A verify of one site's storage; the storages of every other site are its repair peers. */
+  /**
+   * A verify at one site's storage, of one backup, one VM or the whole datastore; the storages
+   * of every other site are its repair peers.
+   */
   async startVerify(req: VerifyRequest): Promise<JobRow> {
-    const site = req.site ?? this.defaultVerifySite();
+    if (req.backupId !== undefined && req.vm !== undefined) {
+      throw new ValidationError('vm', 'give backup_id or vm, not both');
+    }
+    let site: string;
+    let vm: string | null = null;
+    if (req.backupId !== undefined) {
+      const copies = this.presentCopies(req.backupId);
+      const first = copies[0];
+      if (!first) throw new NotFoundError('backup', req.backupId);
+      const primary = this.defaultSiteOrUndefined();
+      site = this.copySite(req.backupId, copies, req.site ?? (copies.some((c) => c.site === primary) ? primary : first.site));
+      vm = first.vm;
+    } else {
+      if (req.vm !== undefined) vm = this.knownVm(req.vm);
+      site = req.site ?? this.defaultSite('verify');
+    }
     const storage = this.onlineStorageWorker(site);
     const peers: StorageRef[] = this.storages()
       .filter((w) => w.site !== site && w.state === 'online' && w.address !== null)
       .filter((w, i, all) => all.findIndex((o) => o.site === w.site) === i)
       .map((w) => ({ site: w.site, address: w.address ?? '' }));
-    return this.create('verify', { site, worker: storage.id }, null, { repair: req.repair, peers });
+    return this.create('verify', { site, worker: storage.id }, vm, {
+      repair: req.repair,
+      peers,
+      ...(req.backupId !== undefined ? { backupId: req.backupId } : {}),
+      ...(req.vm !== undefined ? { vm: req.vm } : {}),
+      skipVerifiedWithinMs: req.skipVerifiedWithinMs ?? this.opts.verifySkipWithinMs,
+      force: req.force === true,
+    });
+  }
+
+  /** A prune at one site's storage: it removes the backups no retention rule keeps (never a locked one). */
+  async startPrune(req: PruneRequest): Promise<JobRow> {
+    if (!retentionRuleNames.some((rule) => req.keep[rule] !== undefined)) {
+      throw new ValidationError(
+        'keep',
+        `give at least one retention rule (${retentionRuleNames.map((r) => `keep_${r}`).join(', ')}): without one, prune would remove every backup`,
+      );
+    }
+    const vm = req.vm === undefined ? null : this.knownVm(req.vm);
+    const site = req.site ?? this.defaultSite('prune');
+    const storage = this.onlineStorageWorker(site);
+    return this.create('prune', { site, worker: storage.id }, vm, {
+      ...(vm !== null ? { vm } : {}),
+      keep: req.keep,
+      dryRun: req.dryRun,
+    });
+  }
+
+  /** A garbage collection at one site's storage. */
+  async startGc(req: GcRequest): Promise<JobRow> {
+    const site = req.site ?? this.defaultSite('collect garbage at');
+    const storage = this.onlineStorageWorker(site);
+    return this.create('gc', { site, worker: storage.id }, null, {
+      graceMs: req.graceMs ?? this.opts.gcGraceMs,
+      dryRun: req.dryRun,
+    });
+  }
+
+  /**
+   * Locks a backup until a time: one lock job per site holding a copy (or the one site asked
+   * for). Every site is checked before any job is created, so a refusal creates none. A lock
+   * is only ever extended: a request ending before a recorded lock is refused.
+   */
+  async startLock(req: LockRequest): Promise<JobRow[]> {
+    const now = this.opts.clock.nowIso();
+    if (req.until <= now) throw new ValidationError('until', `must be in the future (now: ${now})`);
+    const copies = this.presentCopies(req.backupId);
+    const first = copies[0];
+    if (!first) throw new NotFoundError('backup', req.backupId);
+    const onlySite = req.site === undefined ? undefined : this.copySite(req.backupId, copies, req.site);
+    const locked = onlySite === undefined ? copies : copies.filter((c) => c.site === onlySite);
+    for (const copy of locked) {
+      if (copy.lockedUntil !== null && copy.lockedUntil > req.until) {
+        throw new PreconditionError(
+          `backup ${req.backupId} is locked at site ${copy.site} until ${copy.lockedUntil}: a lock can only be extended`,
+          { backupId: req.backupId, site: copy.site, lockedUntil: copy.lockedUntil },
+        );
+      }
+    }
+    const targets = locked.map((c) => ({ site: c.site, worker: this.onlineStorageWorker(c.site).id }));
+    const jobs: JobRow[] = [];
+    for (const target of targets) {
+      jobs.push(await this.create('lock', target, first.vm, { backupId: req.backupId, until: req.until }));
+    }
+    return jobs;
   }
 
   /** Publishes every queued job not yet confirmed published; returns how many it published. */
@@ -195,6 +327,29 @@ export class JobService {
     this.opts.catalog.markJobPublished(job.id, this.opts.clock.nowIso());
     this.opts.changes.notify(job.id);
     return true;
+  }
+
+  private presentCopies(backupId: string): BackupRow[] {
+    return this.opts.catalog.getBackupCopies(backupId);
+  }
+
+  /** `site` when it holds a copy of the backup; otherwise a PreconditionError naming where the copies are. */
+  private copySite(backupId: string, copies: readonly BackupRow[], site: string | undefined): string {
+    const chosen = site ?? copies[0]?.site;
+    if (chosen === undefined) throw new NotFoundError('backup', backupId);
+    if (!copies.some((c) => c.site === chosen)) {
+      throw new PreconditionError(
+        `backup ${backupId} has no copy at site ${chosen} (copies at: ${copies.map((c) => c.site).join(', ')})`,
+        { backupId, site: chosen },
+      );
+    }
+    return chosen;
+  }
+
+  /** A VM in the inventory, or one with backups in the catalog (it may have left the inventory). */
+  private knownVm(name: string): string {
+    if (this.opts.catalog.getVm(name) || this.opts.catalog.listBackups({ vm: name }).length > 0) return name;
+    throw new NotFoundError('VM', name);
   }
 
   private storages(): WorkerRow[] {
@@ -267,15 +422,23 @@ export class JobService {
     return pair;
   }
 
-  private defaultVerifySite(): string {
+  /** The primary site: the configured replication source, the only storage site, or the only one with agents. */
+  private defaultSiteOrUndefined(): string | undefined {
     const configured = this.opts.replication[0]?.from;
     if (configured !== undefined) return configured;
     const sites = this.storageSites();
     if (sites.length === 1 && sites[0] !== undefined) return sites[0];
     const primaries = this.primarySites(sites);
     if (primaries.length === 1 && primaries[0] !== undefined) return primaries[0];
+    return undefined;
+  }
+
+  private defaultSite(action: string): string {
+    const site = this.defaultSiteOrUndefined();
+    if (site !== undefined) return site;
+    const sites = this.storageSites();
     throw new PreconditionError(
-      `cannot tell which site to verify: choose one (sites with storages: ${sites.join(', ') || 'none'})`,
+      `cannot tell which site to ${action}: choose one (sites with storages: ${sites.join(', ') || 'none'})`,
     );
   }
 }

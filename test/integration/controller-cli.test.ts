@@ -28,6 +28,7 @@ import { HeartbeatSender } from '../../shared/nats/heartbeat-sender.js';
 import { JobWorker } from '../../shared/nats/job-worker.js';
 import { callUnary } from '../../shared/rpc/grpc-calls.js';
 import type { Job__Output } from '../../shared/rpc/generated/bulwark/v1/Job.js';
+import type { StartPruneRequest } from '../../shared/rpc/generated/bulwark/v1/StartPruneRequest.js';
 import type { StartRestoreRequest } from '../../shared/rpc/generated/bulwark/v1/StartRestoreRequest.js';
 import { createControllerClient } from '../../shared/rpc/proto-packages.js';
 import { runCli, runCliJson, type CliResult } from '../helpers/cli.js';
@@ -62,6 +63,7 @@ class FakeAgent {
         kind: 'restore',
         result: {
           backupId: job.params.backupId,
+          verifyOnly: job.params.verifyOnly,
           site: job.params.storage.site,
           targetDir: job.params.targetDir,
           disks: [],
@@ -77,6 +79,66 @@ class FakeAgent {
   release(jobId: string): void {
     this.held.get(jobId)?.();
   }
+}
+
+/**
+ * A fake storage at site a: answers prune (keeps the newest `keepLast` of the backups it was
+ * given, per the job's rules), gc, lock and verify jobs with plausible results.
+ */
+class FakeStorage {
+  readonly received: JobMessage[] = [];
+  backups: { backupId: string; vm: string; createdAt: string }[] = [];
+
+  handle = (job: JobMessage): Promise<JobResult> => {
+    this.received.push(job);
+    const now = systemClock.nowIso();
+    switch (job.kind) {
+      case 'prune': {
+        const last = job.params.keep.last ?? 0;
+        const sorted = [...this.backups].sort((x, y) => y.createdAt.localeCompare(x.createdAt));
+        const decide = (keptBy: string[]) => (b: (typeof sorted)[number]) => ({ ...b, keptBy });
+        return Promise.resolve({
+          kind: 'prune',
+          result: {
+            site: 'a',
+            dryRun: job.params.dryRun,
+            kept: sorted.slice(0, last).map((b, i) => decide([`last ${i + 1}`])(b)),
+            removed: sorted.slice(last).map(decide([])),
+            durationMs: 1,
+          },
+        });
+      }
+      case 'gc':
+        return Promise.resolve({
+          kind: 'gc',
+          result: { site: 'a', dryRun: job.params.dryRun, chunksScanned: 10, chunksReferenced: 7, chunksInGrace: 1, chunksRemoved: 2, bytesReclaimed: 2 << 20, durationMs: 1 },
+        });
+      case 'lock':
+        return Promise.resolve({ kind: 'lock', result: { site: 'a', backupId: job.params.backupId, lockedUntil: job.params.until } });
+      case 'verify': {
+        const ids = job.params.backupId !== undefined ? [job.params.backupId] : this.backups.map((b) => b.backupId);
+        return Promise.resolve({
+          kind: 'verify',
+          result: {
+            site: 'a',
+            backupsChecked: ids.length,
+            chunksChecked: ids.length,
+            bytesChecked: ids.length,
+            damagedFiles: [],
+            chunks: [],
+            repaired: 0,
+            unrepaired: 0,
+            verifiedBackupIds: ids,
+            verifiedAt: now,
+            skippedBackupIds: [],
+            durationMs: 1,
+          },
+        });
+      }
+      default:
+        return Promise.reject(new AppError('FAILED_PRECONDITION', `a storage does not run ${job.kind} jobs`));
+    }
+  };
 }
 
 function backupResultFor(jobId: string, vm: string, site: string): BackupResult {
@@ -107,6 +169,8 @@ describe('controller and CLI over real NATS', () => {
   const root = mkdtempSync(join(tmpdir(), 'bulwark-ctl-'));
   const home = join(root, 'home');
   const agent = new FakeAgent();
+  const storage = new FakeStorage();
+  let storageWorker: JobWorker;
   let nats: NatsServerProcess;
   let controller: ManagedProcess;
   let address: string;
@@ -133,6 +197,7 @@ describe('controller and CLI over real NATS', () => {
         heartbeatIntervalMs: 300,
         offlineAfterMissedBeats: 3,
         replication: [{ from: 'a', to: 'b' }],
+        verifySkipWithinMs: 3_600_000,
         logLevel: 'debug',
       }),
     );
@@ -161,6 +226,8 @@ describe('controller and CLI over real NATS', () => {
     for (const b of beats) b.start();
     worker = new JobWorker({ nc, site: 'a', worker: 'agent-1', handler: agent.handle, log, clock: systemClock });
     await worker.start();
+    storageWorker = new JobWorker({ nc, site: 'a', worker: 'storage', handler: storage.handle, log, clock: systemClock });
+    await storageWorker.start();
     events = worker.publisher;
     await events.publish({
       eventId: newId(),
@@ -178,6 +245,7 @@ describe('controller and CLI over real NATS', () => {
   after(async () => {
     for (const b of beats) b.stop();
     await worker?.stop();
+    await storageWorker?.stop();
     await nc?.close();
     await controller?.stop();
     await nats?.stop();
@@ -338,6 +406,122 @@ describe('controller and CLI over real NATS', () => {
     const code = await new Promise<number | null>((done) => child.on('exit', done));
     assert.equal(code, 2);
     assert.match(stderr, /heartbeatIntervalMs: /);
+  });
+
+  it('prune --dry-run prints each backup with "remove" or the rule that keeps it, and removes nothing', async () => {
+    for (let i = 0; i < 2; i++) assert.equal((await cli(['backup', 'vm1', '--wait'])).code, 0);
+    const before = await runCliJson<{ backupId: string; vm: string; createdAt: string }[]>(['backups', '--site', 'a'], env);
+    assert.ok(before.length >= 3);
+    storage.backups = before.map((b) => ({ backupId: b.backupId, vm: b.vm, createdAt: b.createdAt }));
+    const [newest, ...older] = before;
+    assert.ok(newest);
+
+    const res = await cli(['prune', '--keep-last', '1', '--dry-run']);
+    assert.equal(res.code, 0, res.stderr);
+    assert.match(res.stdout, /BACKUP +│? *VM +│? *CREATED +│? *DECISION/);
+    assert.match(res.stdout, new RegExp(`${newest.backupId} .*vm1 .*last 1`));
+    for (const b of older) assert.match(res.stdout, new RegExp(`${b.backupId} .*vm1 .* remove `));
+    assert.match(res.stdout, new RegExp(`dry run at site a: ${older.length} of ${before.length} backup\\(s\\) would be removed; nothing was removed`));
+    const sent = storage.received.at(-1);
+    assert.equal(sent?.kind, 'prune');
+    assert.deepEqual(sent?.params, { keep: { last: 1 }, dryRun: true });
+    assert.equal((await runCliJson<unknown[]>(['backups', '--site', 'a'], env)).length, before.length, 'a dry run removes nothing');
+  });
+
+  it('prune removes what no rule keeps from the backups listing', async () => {
+    const listed = await runCliJson<{ backupId: string }[]>(['backups', '--site', 'a'], env);
+    const done = await runCliJson<JobJson>(['prune', '--site', 'a', '--vm', 'vm1', '--keep-last', '2', '--keep-daily', '7', '--wait'], env);
+    assert.equal(done.state, 'succeeded');
+    assert.deepEqual(done.params, { vm: 'vm1', keep: { last: 2, daily: 7 }, dryRun: false });
+    const after = await runCliJson<{ backupId: string }[]>(['backups', '--site', 'a'], env);
+    assert.deepEqual(after.map((b) => b.backupId), listed.slice(0, 2).map((b) => b.backupId));
+    storage.backups = storage.backups.filter((b) => after.some((a) => a.backupId === b.backupId));
+  });
+
+  it('lock records locked-until on every copy and shows it in backups', async () => {
+    const [backup] = await runCliJson<{ backupId: string }[]>(['backups', '--site', 'a'], env);
+    assert.ok(backup);
+    const jobs = await runCliJson<JobJson[]>(['lock', backup.backupId, '--until', '2099-01-01', '--wait'], env);
+    assert.deepEqual(jobs.map((j) => `${j.kind}:${j.state}`), ['lock:succeeded']);
+    assert.deepEqual(jobs[0]?.params, { backupId: backup.backupId, until: '2099-01-01T00:00:00.000Z' });
+    const listed = await runCliJson<{ backupId: string; lockedUntil: string }[]>(['backups'], env);
+    assert.equal(listed.find((b) => b.backupId === backup.backupId)?.lockedUntil, '2099-01-01T00:00:00.000Z');
+    const table = await cli(['backups']);
+    assert.match(table.stdout, /LOCKED UNTIL/);
+    assert.match(table.stdout, new RegExp(`${backup.backupId} .*2099-01-01 00:00:00Z`));
+
+    const shorter = await cli(['lock', backup.backupId, '--until', '30d']);
+    assert.equal(shorter.code, 1);
+    assert.match(shorter.stderr, /locked at site a until 2099-01-01T00:00:00.000Z: a lock can only be extended/);
+    const elsewhere = await cli(['lock', backup.backupId, '--until', '2100-01-01', '--site', 'b']);
+    assert.equal(elsewhere.code, 1);
+    assert.match(elsewhere.stderr, /has no copy at site b \(copies at: a\)/);
+  });
+
+  it('gc sends the grace period and reports what it reclaimed', async () => {
+    const res = await cli(['gc', '--grace', '15m', '--dry-run', '--wait']);
+    assert.equal(res.code, 0, res.stderr);
+    assert.match(res.stdout, /would remove +2 chunk\(s\), 2\.0 MiB/);
+    assert.deepEqual(storage.received.at(-1)?.params, { graceMs: 900_000, dryRun: true });
+    const defaults = await runCliJson<JobJson>(['gc'], env);
+    assert.deepEqual(defaults.params, { graceMs: 3_600_000, dryRun: false }, "the controller's default grace");
+  });
+
+  it('verify sends the backup, VM, force and skip age, and records verifiedAt', async () => {
+    const [backup] = await runCliJson<{ backupId: string; verifiedAt: string }[]>(['backups', '--site', 'a'], env);
+    assert.ok(backup);
+    const one = await runCliJson<JobJson>(['verify', '--backup', backup.backupId, '--force', '--wait'], env);
+    assert.equal(one.state, 'succeeded');
+    assert.deepEqual(one.params, { repair: false, peers: [{ site: 'b', address: '127.0.0.1:7102' }], backupId: backup.backupId, skipVerifiedWithinMs: 3_600_000, force: true });
+    const listed = await runCliJson<{ backupId: string; verifiedAt: string }[]>(['backups', '--site', 'a'], env);
+    assert.notEqual(listed.find((b) => b.backupId === backup.backupId)?.verifiedAt, '');
+
+    const vm = await runCliJson<JobJson>(['verify', '--vm', 'vm1', '--skip-within', '0s', '--repair'], env);
+    assert.deepEqual(vm.params, { repair: true, peers: [{ site: 'b', address: '127.0.0.1:7102' }], vm: 'vm1', skipVerifiedWithinMs: 0, force: false });
+    const table = await cli(['job', vm.id, '--wait']);
+    assert.equal(table.code, 0, table.stderr);
+    assert.match(table.stdout, /verified at +\d{4}-/);
+  });
+
+  it('verify --with-key sends a verify-only restore to the VM agent', async () => {
+    const [backup] = await runCliJson<{ backupId: string }[]>(['backups', '--vm', 'vm1'], env);
+    assert.ok(backup);
+    const res = await cli(['verify', '--with-key', '--vm', 'vm1', '--wait']);
+    assert.equal(res.code, 0, res.stderr);
+    assert.match(res.stdout, new RegExp(`deep verify +${backup.backupId} at site a: every chunk decrypted and checked`));
+    const sent = agent.received.at(-1);
+    assert.equal(sent?.kind, 'restore');
+    assert.deepEqual(sent?.params, { backupId: backup.backupId, vm: 'vm1', targetDir: '/', storage: { site: 'a', address: '127.0.0.1:7101' }, verifyOnly: true });
+  });
+
+  it('rejects bad prune, gc, lock and verify input with exit 2, naming the option and the rule', async () => {
+    const cases: [string[], RegExp][] = [
+      [['prune'], /--keep-last \| --keep-hourly \| .*--keep-yearly: give at least one retention rule/],
+      [['prune', '--keep-last', '0'], /--keep-last <n>.*must be at least 1/],
+      [['prune', '--keep-daily', 'seven'], /--keep-daily <n>.*must be a whole number/],
+      [['gc', '--grace', '1x'], /--grace <duration>.*must be a duration like 30s, 15m, 1h or 7d/],
+      [['lock', 'B1'], /required option '--until <date\|duration>' not specified/],
+      [['lock', 'B1', '--until', 'tomorrow'], /--until <date\|duration>.*must be a date \(2027-01-01, UTC\)/],
+      [['lock', 'B1', '--until', '2020-01-01'], /--until <date\|duration>.*must be in the future/],
+      [['verify', '--backup', 'B1', '--vm', 'vm1'], /option '--backup <id>' cannot be used with option '--vm <vm>'/],
+      [['verify', '--with-key'], /--with-key: needs --backup <id> or --vm <vm>/],
+      [['verify', '--with-key', '--backup', 'B1', '--repair'], /option '--with-key' cannot be used with option '--repair'/],
+      [['verify', '--skip-within', 'soon'], /--skip-within <duration>.*must be a duration/],
+    ];
+    for (const [args, pattern] of cases) {
+      const res = await cli(args);
+      assert.equal(res.code, 2, `bulwark ${args.join(' ')}: ${res.stderr}`);
+      assert.match(res.stderr, pattern, `bulwark ${args.join(' ')}`);
+    }
+    const client = createControllerClient(address);
+    try {
+      await assert.rejects(
+        callUnary<StartPruneRequest, Job__Output>('controller', (r, o, cb) => client.startPrune(r, o, cb), { site: 'a' }),
+        (err: unknown) => err instanceof AppError && err.code === 'INVALID_ARGUMENT' && /^keep: give at least one retention rule/.test(err.message),
+      );
+    } finally {
+      client.close();
+    }
   });
 
   it('marks a worker offline when its heartbeats stop, and refuses jobs that need it', async () => {

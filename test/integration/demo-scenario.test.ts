@@ -73,7 +73,7 @@ describe('backup, incremental, sync, damage, repair and restore through the CLI'
     }));
     for (const f of damaged) assert.ok(named.has(f.slice(-64)), `the report names ${f.slice(-64)}`);
 
-    const again = await runJob(VerifyResult, ['verify', '--site', 'a'], env);
+    const again = await runJob(VerifyResult, ['verify', '--site', 'a', '--force'], env);
     assert.equal(again.chunks.length, 0);
     assert.equal(again.damagedFiles.length, 0);
 

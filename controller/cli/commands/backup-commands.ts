@@ -22,7 +22,7 @@ export function registerBackupCommands(program: Command): void {
 
   program
     .command('backups')
-    .description('list the backups in the catalog, one row per copy at each site')
+    .description('list the backups in the catalog, one row per copy at each site (pruned copies are left out)')
     .option('--vm <vm>', 'only this VM', parseVmName)
     .option('--site <site>', 'only copies at this site', parseSite)
     .option('--json', 'print JSON')
@@ -34,7 +34,7 @@ export function registerBackupCommands(program: Command): void {
           return;
         }
         printTable(
-          ['BACKUP', 'VM', 'SITE', 'CREATED', 'MODE', 'SIZE', 'DISKS', 'VERIFIED', 'STATE'],
+          ['BACKUP', 'VM', 'SITE', 'CREATED', 'MODE', 'SIZE', 'DISKS', 'VERIFIED', 'LOCKED UNTIL', 'STATE'],
           backups.map((b) => [
             b.backupId,
             b.vm,
@@ -44,6 +44,7 @@ export function registerBackupCommands(program: Command): void {
             formatBytes(b.sizeBytes),
             b.diskCount,
             formatTime(b.verifiedAt),
+            formatTime(b.lockedUntil),
             b.state,
           ]),
           'no backups',
