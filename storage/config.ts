@@ -26,6 +26,15 @@ export const StorageConfig = z
       .max(MAX_CHUNK_BYTES, `must be at most ${MAX_CHUNK_BYTES}`)
       .refine((n) => (n & (n - 1)) === 0, 'must be a power of two')
       .default(1024 * 1024),
+    /**
+     * Fingerprint (32 hex) of the key the agents encrypt with: recorded in a datastore created
+     * now; an existing datastore whose fingerprint differs refuses to start. Absent: unencrypted.
+     * Storage never holds the key itself.
+     */
+    keyFingerprint: z
+      .string()
+      .regex(/^[0-9a-f]{32}$/, 'must be 32 lowercase hex characters (bulwark key fingerprint)')
+      .optional(),
     heartbeatIntervalMs: z.number().int().min(100).max(60_000).default(2000),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })

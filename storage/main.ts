@@ -1,4 +1,4 @@
-/** The storage daemon: opens the datastore, serves BlockStore over gRPC, runs sync and verify jobs from NATS. */
+/** The storage daemon: opens the datastore, serves BlockStore over gRPC, runs sync, verify, prune, gc and lock jobs from NATS. */
 import { systemClock } from '../shared/clock.js';
 import { ConfigError } from '../shared/errors.js';
 import { connectNats } from '../shared/nats/nats-connection.js';
@@ -21,7 +21,12 @@ runDaemon('bulwark-storage', async (configPath, rootLog) => {
   const log = rootLog.child({ site: config.site, worker: config.worker });
   const clock = systemClock;
 
-  const datastore = await Datastore.open(config.datastoreDir, { chunkSizeBytes: config.chunkSizeBytes, clock, log });
+  const datastore = await Datastore.open(config.datastoreDir, {
+    chunkSizeBytes: config.chunkSizeBytes,
+    keyFingerprint: config.keyFingerprint ?? null,
+    clock,
+    log,
+  });
   const { server, address } = await startGrpcServer(config.listen, (s) =>
     s.addService(blockStorePackage().BlockStore.service, createBlockStoreService({ datastore, site: config.site, log })),
   );
@@ -51,7 +56,7 @@ runDaemon('bulwark-storage', async (configPath, rootLog) => {
   heartbeat.start();
 
   return {
-    ready: { address, site: config.site, worker: config.worker, datastoreId: datastore.info.id },
+    ready: { address, site: config.site, worker: config.worker, datastoreId: datastore.info.id, keyFingerprint: datastore.info.keyFingerprint },
     stop: async () => {
       await worker.stop();
       heartbeat.stop();

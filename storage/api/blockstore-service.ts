@@ -13,6 +13,8 @@ import type { Logger } from '../../shared/log.js';
 import { clientStreamHandler, serverStreamHandler, unaryHandler, writeWithBackpressure } from '../../shared/rpc/grpc-calls.js';
 import type { BackupSummary } from '../../shared/rpc/generated/bulwark/v1/BackupSummary.js';
 import type { BlockStoreHandlers } from '../../shared/rpc/proto-packages.js';
+import type { BackupMarks } from '../datastore/backup-marks.js';
+import type { ChunkIntake } from '../datastore/chunk-intake.js';
 import type { Datastore } from '../datastore/datastore.js';
 
 /** Most digests one FindMissing or GetChunks call may carry. */
@@ -66,10 +68,17 @@ const StatsJson = z
   })
   .pipe(z.record(z.string(), z.union([z.number(), z.string()]), 'must be a JSON object of numbers and strings'));
 
-const CommitBackupRequest = z.object({ sessionId: SessionId, statsJson: StatsJson });
+const CommitBackupRequest = z.object({
+  sessionId: SessionId,
+  statsJson: StatsJson,
+  contentHmac: z
+    .string()
+    .regex(/^([0-9a-f]{64})?$/, 'must be 64 lowercase hex characters, or empty')
+    .transform(emptyAsNull),
+});
 
-/** The wire summary of a committed backup. */
-export function backupSummary(m: Manifest): BackupSummary {
+/** The wire summary of a committed backup, with what storage knows of it beyond the manifest. */
+export function backupSummary(m: Manifest, marks: BackupMarks = { verifiedAt: null, lock: null }): BackupSummary {
   return {
     backupId: m.backupId,
     vm: m.vm,
@@ -81,6 +90,8 @@ export function backupSummary(m: Manifest): BackupSummary {
     attempt: m.attempt,
     chunkSizeBytes: m.chunkSizeBytes,
     changeTracking: m.changeTracking,
+    verifiedAt: marks.verifiedAt ?? '',
+    lockedUntil: marks.lock === null ? '' : marks.lock === 'damaged' ? 'damaged lock file: locked' : marks.lock.until,
   };
 }
 
@@ -108,31 +119,30 @@ export function createBlockStoreService({ datastore, site, log }: BlockStoreServ
         formatVersion: datastore.info.formatVersion,
         chunkSizeBytes: datastore.info.chunkSizeBytes,
         site,
+        keyFingerprint: datastore.info.keyFingerprint ?? '',
       }),
     ),
 
     FindMissing: unaryHandler(log, async (req) => {
       checkDigests(req.digests, 'digests');
-      return { missing: await datastore.findMissing(req.digests) };
+      const sessionId = req.sessionId === '' ? undefined : parseRequest(SessionId, req.sessionId);
+      return { missing: await datastore.findMissing(req.digests, sessionId) };
     }),
 
     PutChunks: clientStreamHandler(log, async (call) => {
-      const intake = datastore.chunkIntake();
-      let first = true;
+      let intake: ChunkIntake | undefined;
       try {
         for await (const msg of call as AsyncIterable<{ sessionId: string; digest: Buffer; blob: Buffer }>) {
-          if (first) {
-            datastore.session(parseRequest(SessionId, msg.sessionId));
-            first = false;
-          }
+          intake ??= datastore.chunkIntake(parseRequest(SessionId, msg.sessionId));
           checkDigests([msg.digest], 'digest');
           await intake.accept(msg.digest, msg.blob);
         }
       } catch (err) {
         // Let the writes already started end before answering, so none outlives the call.
-        await intake.finish().catch(() => undefined);
+        await intake?.finish().catch(() => undefined);
         throw err;
       }
+      if (!intake) return { chunksWritten: 0, chunksAlreadyPresent: 0, bytesWritten: 0 };
       const stats = await intake.finish();
       return {
         chunksWritten: stats.chunksWritten,
@@ -183,8 +193,9 @@ export function createBlockStoreService({ datastore, site, log }: BlockStoreServ
     }),
 
     CommitBackup: unaryHandler(log, async (req) => {
-      const { sessionId, statsJson } = parseRequest(CommitBackupRequest, req);
-      return { backup: backupSummary(await datastore.commitBackup(sessionId, statsJson)) };
+      const { sessionId, statsJson, contentHmac } = parseRequest(CommitBackupRequest, req);
+      const manifest = await datastore.commitBackup(sessionId, statsJson, contentHmac);
+      return { backup: backupSummary(manifest, datastore.marksOf(manifest.backupId)) };
     }),
 
     AbortBackup: unaryHandler(log, async (req) => {
@@ -194,7 +205,7 @@ export function createBlockStoreService({ datastore, site, log }: BlockStoreServ
 
     ListBackups: unaryHandler(log, (req) => {
       const vm = req.vm === '' ? undefined : parseRequest(ObjectName, req.vm);
-      return Promise.resolve({ backups: datastore.catalog.list(vm).map(backupSummary) });
+      return Promise.resolve({ backups: datastore.catalog.list(vm).map((m) => backupSummary(m, datastore.marksOf(m.backupId))) });
     }),
 
     GetManifest: unaryHandler(log, async (req) => ({

@@ -17,6 +17,14 @@ export class BackupCatalog {
     if (manifest.jobId !== '') this.byJob.set(BackupCatalog.jobKey(manifest.jobId, manifest.attempt), manifest.backupId);
   }
 
+  /** Forgets a deleted backup. */
+  remove(backupId: string): void {
+    const manifest = this.byId.get(backupId);
+    if (!manifest) return;
+    this.byId.delete(backupId);
+    if (manifest.jobId !== '') this.byJob.delete(BackupCatalog.jobKey(manifest.jobId, manifest.attempt));
+  }
+
   get(backupId: string): Manifest | undefined {
     return this.byId.get(backupId);
   }

@@ -1,11 +1,13 @@
 /**
  * An open upload: what BeginBackup was told, and which disks have their index uploaded.
- * Kept as sessions/<sessionId>/session.json (self-checking) plus one <disk>.fidx per indexed
- * disk, so open sessions survive a restart and can be found by a later garbage collector.
+ * Kept as sessions/<sessionId>/session.json (self-checking), one <disk>.fidx per indexed disk,
+ * and chunks.log (the digests written or reported present through it), so open sessions survive
+ * a restart and garbage collection keeps what they use.
  */
 import { z } from 'zod';
 import { ObjectName, Ulid } from '../../shared/ids.js';
 import { decodeCheckedJson, encodeCheckedJson } from './checked-json.js';
+import type { ChunkHold } from './chunk-hold.js';
 
 const SESSION_FORMAT = 'bulwark-session';
 const SESSION_VERSION = 1;
@@ -39,6 +41,8 @@ export interface IndexedDisk {
 /** An open session in memory. */
 export interface BackupSession extends SessionFileBody {
   readonly indexed: Map<string, IndexedDisk>;
+  /** Digests garbage collection must keep while the session is open (chunks.log on disk). */
+  readonly hold: ChunkHold;
 }
 
 export function encodeSessionFile(body: SessionFileBody): Buffer {

@@ -1,6 +1,6 @@
-import { CorruptDataError } from '../../shared/errors.js';
-import { checkBlob, decodeBlobChecked } from '../../shared/format/blob.js';
 import { digestHex } from '../../shared/format/chunk-digest.js';
+import type { BlobChecker } from './blob-checker.js';
+import type { ChunkHold } from './chunk-hold.js';
 import type { ChunkStore } from './chunk-store.js';
 import { TaskPool } from './task-pool.js';
 
@@ -11,10 +11,15 @@ export interface IntakeStats {
   bytesWritten: number;
 }
 
+/** Blobs checked and written at once by one stream: enough to overlap fsync latency, bounded memory (≤ 16 × 4 MiB). */
+export const INTAKE_CONCURRENCY = 16;
+
 /**
- * Receives blobs from a sender that is not trusted: each is checked (structure, CRC, content
- * against its digest) before it is written; writes run a few at a time, and `finish` resolves
- * only once every accepted chunk is durable.
+ * Receives blobs from a sender that is not trusted. The quick checks (structure, CRC, kind,
+ * size) run at once so a bad blob fails its own message; the digest check of a plain blob and
+ * the write run in a bounded pool, several chunks at a time. Each digest is held for the
+ * session before anything is written, so garbage collection cannot sweep it. `finish` resolves
+ * only once every accepted chunk is durable and the session's chunk log records them.
  */
 export class ChunkIntake {
   private readonly pool: TaskPool;
@@ -22,21 +27,19 @@ export class ChunkIntake {
 
   constructor(
     private readonly chunks: ChunkStore,
-    private readonly maxPlaintextBytes: number,
-    concurrency = 4,
+    private readonly checker: BlobChecker,
+    private readonly hold: ChunkHold | undefined,
+    concurrency = INTAKE_CONCURRENCY,
   ) {
     this.pool = new TaskPool(concurrency);
   }
 
-  /** Checks one blob and queues its write; waits while the pool is full. */
+  /** Checks one blob and queues its write; waits while the pool is full. A failed write or digest check fails a later call. */
   async accept(digest: Buffer, blob: Buffer): Promise<void> {
-    const what = `chunk ${digestHex(digest)}`;
-    const header = checkBlob(blob, what);
-    if (header.plaintextBytes > this.maxPlaintextBytes) {
-      throw new CorruptDataError(what, `plaintext of ${header.plaintextBytes} bytes exceeds the chunk size ${this.maxPlaintextBytes}`);
-    }
-    decodeBlobChecked(blob, digest);
+    const header = this.checker.checkShape(digest, blob);
+    this.hold?.add(digestHex(digest));
     await this.pool.run(async () => {
+      await this.checker.checkContent(digest, blob, header);
       const outcome = await this.chunks.put(digest, blob);
       if (outcome === 'written') {
         this.stats.chunksWritten++;
@@ -47,9 +50,10 @@ export class ChunkIntake {
     });
   }
 
-  /** Waits until every accepted chunk is durable; throws the first write failure. */
+  /** Waits until every accepted chunk is durable and recorded; throws the first failure. */
   async finish(): Promise<IntakeStats> {
     await this.pool.drain();
+    await this.hold?.persist();
     return this.stats;
   }
 }

@@ -19,7 +19,10 @@ export const DatastoreFileBody = z.strictObject({
     .refine((n) => (n & (n - 1)) === 0, 'must be a power of two'),
   createdAt: z.iso.datetime(),
   /** Fingerprint of the encryption key; null while encryption is off. */
-  keyFingerprint: z.string().nullable(),
+  keyFingerprint: z
+    .string()
+    .regex(/^[0-9a-f]{32}$/, 'must be 32 lowercase hex characters')
+    .nullable(),
 });
 export type DatastoreFileBody = z.infer<typeof DatastoreFileBody>;
 

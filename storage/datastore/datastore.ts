@@ -2,23 +2,25 @@
  * The datastore: one directory holding chunk blobs by digest, and backups as a fixed index per
  * disk plus a manifest (docs/DATASTORE.md).
  *
- *   datastore.json                 id, format version, chunk size (written last at creation)
+ *   datastore.json                 id, format version, chunk size, key fingerprint (written last at creation)
  *   chunks/ab/cd/<64 hex>          one blob per chunk (ChunkStore)
- *   backups/<vm>/<backupId>/       <disk>.fidx files, then manifest.json LAST
- *   sessions/<sessionId>/          session.json + uploaded <disk>.fidx of an open upload
- *   tmp/  quarantine/              staging for atomic writes; damaged blobs kept aside
+ *   backups/<vm>/<backupId>/       <disk>.fidx files, then manifest.json LAST; verified.json, lock.json
+ *   sessions/<sessionId>/          session.json, uploaded <disk>.fidx, chunks.log of an open upload
+ *   tmp/  quarantine/              staging for atomic writes and deletions; damaged blobs kept aside
  *
  * Key rules: every file is written through tmp/ (fsync, rename, directory fsync). A backup
  * exists once its manifest does: a backup directory without one is the leftover of a crashed
- * commit, ignored and removed at startup. A commit refuses unless every referenced chunk is
- * durable. Sessions are keyed by job id + attempt: a job attempt that already committed gets
- * its backup back instead of a second one.
+ * commit, ignored and removed at startup; a backup is deleted by renaming its whole directory
+ * into tmp/ first. A commit refuses unless every referenced chunk is durable. Sessions are keyed
+ * by job id + attempt: a job attempt that already committed gets its backup back instead of a
+ * second one. A locked backup cannot be deleted before its lock ends, on this storage's clock.
+ * Garbage collection keeps every chunk a manifest, an open session or a running import uses.
  */
-import { mkdir, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Clock } from '../../shared/clock.js';
-import { ChunkMissingError, CorruptDataError, NotFoundError, PreconditionError, ValidationError } from '../../shared/errors.js';
-import { checkBlob } from '../../shared/format/blob.js';
+import { ChunkMissingError, ConfigError, CorruptDataError, NotFoundError, PreconditionError, ValidationError } from '../../shared/errors.js';
 import { DIGEST_BYTES, digestHex, isZeroDigest } from '../../shared/format/chunk-digest.js';
 import { decodeFixedIndex, fixedIndexFileSha256, type FixedIndex } from '../../shared/format/fixed-index.js';
 import { decodeManifest, encodeManifest, type Manifest, type ManifestBody } from '../../shared/format/manifest.js';
@@ -26,7 +28,18 @@ import { fsyncDir, writeFileAtomic } from '../../shared/fs/atomic-file.js';
 import { newId } from '../../shared/ids.js';
 import type { Logger } from '../../shared/log.js';
 import { BackupCatalog } from './backup-catalog.js';
+import {
+  LOCK_FILE,
+  VERIFIED_FILE,
+  decodeLockFile,
+  decodeVerifiedFile,
+  encodeLockFile,
+  encodeVerifiedFile,
+  type BackupMarks,
+} from './backup-marks.js';
 import { decodeSessionFile, encodeSessionFile, type BackupSession, type SessionSpec } from './backup-session.js';
+import { BlobChecker } from './blob-checker.js';
+import { ChunkHold } from './chunk-hold.js';
 import { ChunkIntake } from './chunk-intake.js';
 import type { ChunkStore } from './chunk-store.js';
 import { DATASTORE_VERSION, decodeDatastoreFile, encodeDatastoreFile } from './datastore-file.js';
@@ -36,12 +49,23 @@ import { IndexUpload } from './index-upload.js';
 const SKELETON = ['chunks', 'backups', 'sessions', 'tmp', 'quarantine'] as const;
 const MANIFEST_FILE = 'manifest.json';
 const SESSION_FILE = 'session.json';
+const CHUNK_LOG_FILE = 'chunks.log';
 
 /** What GetDatastoreInfo reports. */
 export interface DatastoreInfo {
   readonly id: string;
   readonly formatVersion: number;
   readonly chunkSizeBytes: number;
+  /** Fingerprint of the key its blobs are encrypted with; null: unencrypted. */
+  readonly keyFingerprint: string | null;
+}
+
+/** A running garbage collection's view of what is referenced. */
+export interface GcMarks {
+  /** Digests referenced by manifests: filled by the collector, and by every commit while it runs. */
+  readonly marks: Set<string>;
+  /** Whether a digest is marked or held right now (open sessions, imports). */
+  isReferenced(hex: string): boolean;
 }
 
 /** BeginBackup's answer: a new session, or the backup this job attempt already committed. */
@@ -59,6 +83,8 @@ export interface BackupDir {
 export interface OpenDatastoreOptions {
   /** Chunk size of a datastore created now; an existing one keeps its own. */
   readonly chunkSizeBytes: number;
+  /** Key fingerprint (32 hex) of a datastore created now; an existing one must match it. */
+  readonly keyFingerprint?: string | null;
   readonly clock: Clock;
   readonly log: Logger;
 }
@@ -87,7 +113,12 @@ async function listDir(path: string): Promise<string[]> {
 
 export class Datastore {
   readonly catalog = new BackupCatalog();
+  /** The checks storage makes on every blob it receives, verifies or syncs. */
+  readonly blobChecker: BlobChecker;
   private readonly sessions = new Map<string, BackupSession>();
+  private readonly marksById = new Map<string, BackupMarks>();
+  private readonly transientHolds = new Set<ChunkHold>();
+  private gc: GcMarks | undefined;
   private readonly tmpDir: string;
   private lock: Promise<unknown> = Promise.resolve();
 
@@ -99,6 +130,7 @@ export class Datastore {
     private readonly log: Logger,
   ) {
     this.tmpDir = join(dir, 'tmp');
+    this.blobChecker = new BlobChecker(info.keyFingerprint, info.chunkSizeBytes);
   }
 
   /** Opens the datastore in `dir`, creating it when the directory is missing or empty. */
@@ -119,17 +151,27 @@ export class Datastore {
         id: newId(clock.nowMs()),
         chunkSizeBytes: options.chunkSizeBytes,
         createdAt: clock.nowIso(),
-        keyFingerprint: null,
+        keyFingerprint: options.keyFingerprint ?? null,
       });
       await writeFileAtomic(join(dir, 'datastore.json'), file, { tmpDir: join(dir, 'tmp') });
-      log.info({ dir, chunkSizeBytes: options.chunkSizeBytes }, 'datastore created');
+      log.info({ dir, chunkSizeBytes: options.chunkSizeBytes, keyFingerprint: options.keyFingerprint ?? null }, 'datastore created');
     }
     const body = decodeDatastoreFile(file, join(dir, 'datastore.json'));
+    const configured = options.keyFingerprint ?? null;
+    if (body.keyFingerprint !== configured) {
+      throw new ConfigError(
+        'storage config',
+        'keyFingerprint',
+        `is ${configured ?? 'absent (unencrypted)'} but datastore ${dir} was created ${
+          body.keyFingerprint === null ? 'unencrypted' : `for key ${body.keyFingerprint}`
+        }; a datastore keeps the key it was created with`,
+      );
+    }
     for (const name of SKELETON) await mkdir(join(dir, name), { recursive: true });
     const chunks = new FsChunkStore(join(dir, 'chunks'), join(dir, 'tmp'), join(dir, 'quarantine'), clock);
     const store = new Datastore(
       dir,
-      { id: body.id, formatVersion: DATASTORE_VERSION, chunkSizeBytes: body.chunkSizeBytes },
+      { id: body.id, formatVersion: DATASTORE_VERSION, chunkSizeBytes: body.chunkSizeBytes, keyFingerprint: body.keyFingerprint },
       chunks,
       clock,
       log.child({ datastoreId: body.id }),
@@ -146,6 +188,7 @@ export class Datastore {
       try {
         const manifest = await this.readManifestAt(entry);
         this.catalog.add(manifest);
+        this.marksById.set(manifest.backupId, await this.readMarks(entry));
       } catch (err) {
         damaged++;
         this.log.warn({ err, backupId: entry.backupId, vm: entry.vm }, 'damaged manifest left for verify');
@@ -160,12 +203,16 @@ export class Datastore {
         const body = decodeSessionFile(file, `session ${sessionId}`);
         if (body.sessionId !== sessionId) throw new CorruptDataError(`session ${sessionId}`, 'id does not match its directory');
         if (this.catalog.findByJob(body.jobId, body.attempt)) throw new PreconditionError('session already committed');
-        const session: BackupSession = { ...body, indexed: new Map() };
+        const session: BackupSession = { ...body, indexed: new Map(), hold: new ChunkHold(join(sessionDir, CHUNK_LOG_FILE)) };
+        const logged = await readOptional(join(sessionDir, CHUNK_LOG_FILE));
+        if (logged) session.hold.cover(ChunkHold.parseLog(logged));
         for (const disk of body.disks) {
           const fidx = await readOptional(join(sessionDir, `${disk.name}.fidx`));
           if (fidx === undefined) continue;
           try {
-            session.indexed.set(disk.name, IndexUpload.describe(decodeFixedIndex(fidx), fidx));
+            const index = decodeFixedIndex(fidx);
+            session.indexed.set(disk.name, IndexUpload.describe(index, fidx));
+            session.hold.cover(digestsOf(index));
           } catch (err) {
             this.log.warn({ err, sessionId, disk: disk.name }, 'damaged session index dropped');
             await rm(join(sessionDir, `${disk.name}.fidx`), { force: true });
@@ -196,6 +243,8 @@ export class Datastore {
         );
         if (hasManifest) {
           found.push({ vm, backupId, dir });
+        } else if (options.removeStray === true && (await readOptional(join(dir, LOCK_FILE))) !== undefined) {
+          this.log.warn({ vm, backupId }, 'backup directory has a lock but no manifest: left alone');
         } else if (options.removeStray === true) {
           this.log.info({ vm, backupId }, 'removing backup directory without manifest (crashed commit)');
           await rm(dir, { recursive: true, force: true });
@@ -203,6 +252,23 @@ export class Datastore {
       }
     }
     return found;
+  }
+
+  /**
+   * Every .fidx file under backups/, whether or not its directory has a sound manifest (a
+   * commit in progress, a damaged manifest): what garbage collection must treat as referenced.
+   */
+  async *allIndexFiles(): AsyncIterable<{ readonly backupId: string; readonly name: string; readonly file: Buffer }> {
+    const root = join(this.dir, 'backups');
+    for (const vm of await listDir(root)) {
+      for (const backupId of await listDir(join(root, vm))) {
+        for (const name of await listDir(join(root, vm, backupId))) {
+          if (!name.endsWith('.fidx')) continue;
+          const file = await readOptional(join(root, vm, backupId, name));
+          if (file) yield { backupId, name, file };
+        }
+      }
+    }
   }
 
   private backupDir(vm: string, backupId: string): string {
@@ -226,30 +292,70 @@ export class Datastore {
     return run;
   }
 
-  /** Of the given digests, those not held durably (each once, zero digests never). */
-  async findMissing(digests: readonly Buffer[]): Promise<Buffer[]> {
+  /**
+   * Of the given digests, those not held durably (each once, zero digests never). With a
+   * session, the digests are held for it first (and recorded in its chunk log), so those
+   * reported present stay until it ends.
+   */
+  async findMissing(digests: readonly Buffer[], sessionId?: string): Promise<Buffer[]> {
+    const hold = sessionId === undefined ? undefined : this.session(sessionId).hold;
     const seen = new Set<string>();
     const unique = digests.filter((d) => {
       const hex = digestHex(d);
       if (seen.has(hex) || isZeroDigest(d)) return false;
       seen.add(hex);
+      hold?.add(hex);
       return true;
     });
     const present = await Promise.all(unique.map((d) => this.chunks.has(d)));
+    await hold?.persist();
     return unique.filter((_, i) => !present[i]);
   }
 
-  /** A stored blob after its structure and CRC check; ChunkMissingError or CorruptDataError otherwise. */
+  /** A stored blob after the shape checks (structure, CRC, kind); ChunkMissingError or CorruptDataError otherwise. */
   async readBlobChecked(digest: Buffer): Promise<Buffer> {
     const blob = await this.chunks.get(digest);
     if (blob === undefined) throw new ChunkMissingError([digestHex(digest)]);
-    checkBlob(blob, `chunk ${digestHex(digest)}`);
+    this.blobChecker.checkShape(digest, blob);
     return blob;
   }
 
-  /** A checker for a stream of uploaded blobs (PutChunks). */
-  chunkIntake(): ChunkIntake {
-    return new ChunkIntake(this.chunks, this.info.chunkSizeBytes);
+  /** A checker and writer for a stream of uploaded blobs (PutChunks) of an open session. */
+  chunkIntake(sessionId?: string): ChunkIntake {
+    const hold = sessionId === undefined ? undefined : this.session(sessionId).hold;
+    return new ChunkIntake(this.chunks, this.blobChecker, hold);
+  }
+
+  /** A hold on chunks for work outside a session (site sync): release it when done. */
+  holdChunks(): ChunkHold {
+    const hold = new ChunkHold();
+    this.transientHolds.add(hold);
+    return hold;
+  }
+
+  releaseHold(hold: ChunkHold): void {
+    hold.released = true;
+    this.transientHolds.delete(hold);
+  }
+
+  /** Whether an open session or a running import holds the digest (hex). */
+  isHeld(hex: string): boolean {
+    for (const session of this.sessions.values()) if (session.hold.has(hex)) return true;
+    for (const hold of this.transientHolds) if (hold.has(hex)) return true;
+    return false;
+  }
+
+  /** Starts a garbage collection (one at a time): from now on every commit also marks its chunks. */
+  beginGc(): GcMarks {
+    if (this.gc) throw new PreconditionError('a garbage collection is already running');
+    const marks = new Set<string>();
+    const gc: GcMarks = { marks, isReferenced: (hex) => marks.has(hex) || this.isHeld(hex) };
+    this.gc = gc;
+    return gc;
+  }
+
+  endGc(gc: GcMarks): void {
+    if (this.gc === gc) this.gc = undefined;
   }
 
   /** Opens an upload session, or reports the backup this job attempt already committed. */
@@ -268,16 +374,18 @@ export class Datastore {
           if (old.jobId === spec.jobId && old.attempt === spec.attempt) await this.dropSession(old.sessionId);
         }
       }
+      const sessionId = newId(this.clock.nowMs());
+      const dir = this.sessionDir(sessionId);
       const session: BackupSession = {
         ...spec,
-        sessionId: newId(this.clock.nowMs()),
+        sessionId,
         createdAt: this.clock.nowIso(),
         chunkSizeBytes: this.info.chunkSizeBytes,
         indexed: new Map(),
+        hold: new ChunkHold(join(dir, CHUNK_LOG_FILE)),
       };
-      const dir = this.sessionDir(session.sessionId);
       await mkdir(dir, { recursive: true });
-      const { indexed: _indexed, ...body } = session;
+      const { indexed: _indexed, hold: _hold, ...body } = session;
       await writeFileAtomic(join(dir, SESSION_FILE), encodeSessionFile(body), { tmpDir: this.tmpDir });
       await fsyncDir(join(this.dir, 'sessions'));
       this.sessions.set(session.sessionId, session);
@@ -300,8 +408,9 @@ export class Datastore {
   /** Starts receiving the index of one or more disks of a session (PutIndex). */
   openIndexUpload(sessionId: string): IndexUpload {
     const session = this.session(sessionId);
-    return new IndexUpload(session, async (disk, file, described) => {
+    return new IndexUpload(session, async (disk, file, described, index) => {
       if (this.sessions.get(sessionId) !== session) throw new NotFoundError('session', sessionId);
+      session.hold.cover(digestsOf(index));
       await writeFileAtomic(join(this.sessionDir(sessionId), `${disk}.fidx`), file, { tmpDir: this.tmpDir });
       session.indexed.set(disk, described);
     });
@@ -311,7 +420,13 @@ export class Datastore {
    * Commits a session: every disk indexed, every referenced chunk durable, then the indexes and
    * the manifest LAST into backups/<vm>/<backupId>/. Only then is the session removed.
    */
-  async commitBackup(sessionId: string, stats: Record<string, number | string>): Promise<Manifest> {
+  async commitBackup(sessionId: string, stats: Record<string, number | string>, contentHmac: string | null = null): Promise<Manifest> {
+    if (this.info.keyFingerprint !== null && contentHmac === null) {
+      throw new ValidationError('content_hmac', 'required: the datastore is encrypted, and its manifests carry the writer\'s content HMAC');
+    }
+    if (this.info.keyFingerprint === null && contentHmac !== null) {
+      throw new ValidationError('content_hmac', 'must be empty: the datastore is not encrypted');
+    }
     return this.exclusive(async () => {
       const session = this.session(sessionId);
       const already = this.catalog.findByJob(session.jobId, session.attempt);
@@ -352,6 +467,7 @@ export class Datastore {
         changeTracking: session.changeTracking,
         changeTrackingNote: session.changeTrackingNote,
         chunkSizeBytes: session.chunkSizeBytes,
+        ...(this.info.keyFingerprint === null ? {} : { keyFingerprint: this.info.keyFingerprint, contentHmac }),
         disks: session.disks.map((d) => {
           const described = session.indexed.get(d.name);
           const file = files.get(d.name);
@@ -385,6 +501,14 @@ export class Datastore {
       const manifest = decodeManifest(manifestFile);
       const existing = this.catalog.get(manifest.backupId);
       if (existing) return { manifest: existing, imported: false };
+      if ((manifest.keyFingerprint ?? null) !== this.info.keyFingerprint) {
+        throw new PreconditionError(
+          `backup ${manifest.backupId} was written for key ${manifest.keyFingerprint ?? '(none: unencrypted)'}, this datastore is for ${
+            this.info.keyFingerprint ?? '(none: unencrypted)'
+          }`,
+          { backupId: manifest.backupId, backupKeyFingerprint: manifest.keyFingerprint ?? null, keyFingerprint: this.info.keyFingerprint },
+        );
+      }
       const indexes: FixedIndex[] = [];
       for (const disk of manifest.disks) {
         const file = indexFiles.get(disk.name);
@@ -409,9 +533,16 @@ export class Datastore {
     if (missing.length > 0) throw new ChunkMissingError(missing.map(digestHex), context);
   }
 
-  /** Index files first, the manifest last: its presence is what makes the backup exist. */
+  /**
+   * Index files first, the manifest last: its presence is what makes the backup exist. While a
+   * garbage collection runs, the new backup's chunks are marked before the caller drops its
+   * session or hold, so the collector never sees them unreferenced.
+   */
   private async writeBackup(manifest: Manifest, manifestFile: Buffer, indexFiles: ReadonlyMap<string, Buffer>): Promise<void> {
     const dir = this.backupDir(manifest.vm, manifest.backupId);
+    if ((await readOptional(join(dir, LOCK_FILE))) !== undefined) {
+      throw new PreconditionError(`backup directory ${manifest.backupId} holds a lock: refusing to replace it`, { backupId: manifest.backupId });
+    }
     await rm(dir, { recursive: true, force: true });
     await mkdir(dir, { recursive: true });
     await fsyncDir(join(this.dir, 'backups', manifest.vm));
@@ -424,6 +555,14 @@ export class Datastore {
     await fsyncDir(dir);
     await writeFileAtomic(join(dir, MANIFEST_FILE), manifestFile, { tmpDir: this.tmpDir });
     this.catalog.add(manifest);
+    this.marksById.set(manifest.backupId, { verifiedAt: null, lock: null });
+    const gc = this.gc;
+    if (gc) {
+      for (const disk of manifest.disks) {
+        const file = indexFiles.get(disk.name);
+        if (file) for (const hex of digestsOf(decodeFixedIndex(file))) gc.marks.add(hex);
+      }
+    }
   }
 
   /** Drops an open session and its staged indexes (chunks stay: they are content-addressed). */
@@ -436,6 +575,8 @@ export class Datastore {
   }
 
   private async dropSession(sessionId: string): Promise<void> {
+    const session = this.sessions.get(sessionId);
+    if (session) session.hold.released = true;
     this.sessions.delete(sessionId);
     await rm(this.sessionDir(sessionId), { recursive: true, force: true });
     await fsyncDir(join(this.dir, 'sessions'));
@@ -474,4 +615,147 @@ export class Datastore {
     if (file === undefined) throw new NotFoundError(`index of backup ${entry.backupId}`, disk);
     return file;
   }
+
+  /** The verify and lock state of a committed backup. */
+  marksOf(backupId: string): BackupMarks {
+    this.backup(backupId);
+    return this.marksById.get(backupId) ?? { verifiedAt: null, lock: null };
+  }
+
+  private async readMarks(entry: BackupDir): Promise<BackupMarks> {
+    const marks: BackupMarks = { verifiedAt: null, lock: null };
+    const verified = await readOptional(join(entry.dir, VERIFIED_FILE));
+    if (verified) {
+      try {
+        const body = decodeVerifiedFile(verified, `${VERIFIED_FILE} of backup ${entry.backupId}`);
+        if (body.backupId === entry.backupId) marks.verifiedAt = body.verifiedAt;
+      } catch (err) {
+        this.log.warn({ err, backupId: entry.backupId }, 'damaged verified.json ignored');
+      }
+    }
+    const lock = await readOptional(join(entry.dir, LOCK_FILE));
+    if (lock) {
+      try {
+        const body = decodeLockFile(lock, `${LOCK_FILE} of backup ${entry.backupId}`);
+        if (body.backupId !== entry.backupId) throw new CorruptDataError(`${LOCK_FILE} of backup ${entry.backupId}`, 'names another backup');
+        marks.lock = { until: body.lockedUntil, untilMs: Date.parse(body.lockedUntil) };
+      } catch (err) {
+        this.log.warn({ err, backupId: entry.backupId }, 'damaged lock.json: the backup stays locked');
+        marks.lock = 'damaged';
+      }
+    }
+    return marks;
+  }
+
+  /** Whether the backup is locked now (storage's clock); a damaged lock file counts as locked. */
+  isLocked(backupId: string): boolean {
+    const lock = this.marksById.get(backupId)?.lock ?? null;
+    return lock === 'damaged' || (lock !== null && lock.untilMs > this.clock.nowMs());
+  }
+
+  /** Records that a verify found the backup sound at `verifiedAt` (verified.json, atomic). */
+  async recordVerified(backupId: string, verifiedAt: string): Promise<void> {
+    const manifest = this.backup(backupId);
+    await writeFileAtomic(join(this.backupDir(manifest.vm, backupId), VERIFIED_FILE), encodeVerifiedFile({ backupId, verifiedAt }), {
+      tmpDir: this.tmpDir,
+    });
+    const marks = this.marksById.get(backupId) ?? { verifiedAt: null, lock: null };
+    marks.verifiedAt = verifiedAt;
+    this.marksById.set(backupId, marks);
+  }
+
+  /** Forgets a backup's verifiedAt (a verify found it damaged). */
+  async clearVerified(backupId: string): Promise<void> {
+    const manifest = this.catalog.get(backupId);
+    if (!manifest) return;
+    await rm(join(this.backupDir(manifest.vm, backupId), VERIFIED_FILE), { force: true });
+    const marks = this.marksById.get(backupId);
+    if (marks) marks.verifiedAt = null;
+  }
+
+  /**
+   * Locks a backup until `until` (ISO-8601): until then nothing deletes it or a chunk it
+   * references. A lock can be extended, never shortened or removed before it ends.
+   */
+  async lockBackup(backupId: string, until: string): Promise<{ lockedUntil: string }> {
+    const untilMs = Date.parse(until);
+    if (!Number.isFinite(untilMs)) throw new ValidationError('until', 'must be an ISO-8601 time');
+    return this.exclusive(async () => {
+      const manifest = this.backup(backupId);
+      const nowMs = this.clock.nowMs();
+      if (untilMs <= nowMs) throw new ValidationError('until', `must be later than now (${this.clock.nowIso()})`);
+      const marks = this.marksById.get(backupId) ?? { verifiedAt: null, lock: null };
+      const current = marks.lock;
+      if (current === 'damaged') {
+        throw new PreconditionError(`backup ${backupId} has a damaged lock file: it stays locked and cannot be re-locked`, { backupId });
+      }
+      if (current !== null && current.untilMs > nowMs && current.untilMs > untilMs) {
+        throw new PreconditionError(`backup ${backupId} is locked until ${current.until}: a lock can be extended, never shortened (asked ${until})`, {
+          backupId,
+          lockedUntil: current.until,
+          requested: until,
+        });
+      }
+      const lockedUntil = new Date(untilMs).toISOString();
+      if (current !== null && current.untilMs === untilMs) return { lockedUntil };
+      const dir = this.backupDir(manifest.vm, backupId);
+      let lockedAt = this.clock.nowIso();
+      const previous = await readOptional(join(dir, LOCK_FILE));
+      if (previous && current !== null && current.untilMs > nowMs) lockedAt = decodeLockFile(previous, LOCK_FILE).lockedAt;
+      await writeFileAtomic(join(dir, LOCK_FILE), encodeLockFile({ backupId, lockedUntil, lockedAt, updatedAt: this.clock.nowIso() }), {
+        tmpDir: this.tmpDir,
+      });
+      marks.lock = { until: lockedUntil, untilMs };
+      this.marksById.set(backupId, marks);
+      this.log.info({ backupId, lockedUntil }, 'backup locked');
+      return { lockedUntil };
+    });
+  }
+
+  /** Backups that open sessions build on (their parents): not to be deleted while those run. */
+  openSessionParents(): Set<string> {
+    const parents = new Set<string>();
+    for (const s of this.sessions.values()) if (s.parentBackupId !== null) parents.add(s.parentBackupId);
+    return parents;
+  }
+
+  /**
+   * Deletes a committed backup (prune). Refuses a locked backup and the parent of an open
+   * session. The whole directory is first renamed into tmp/ (one atomic step that removes the
+   * manifest and everything with it from backups/), the rename made durable, then deleted: a
+   * crash leaves the backup whole or gone, never a half. Its chunks are left to GC.
+   */
+  async removeBackup(backupId: string): Promise<void> {
+    await this.exclusive(async () => {
+      const manifest = this.backup(backupId);
+      if (this.isLocked(backupId)) {
+        const lock = this.marksById.get(backupId)?.lock;
+        throw new PreconditionError(
+          `backup ${backupId} is locked ${lock && lock !== 'damaged' ? `until ${lock.until}` : '(damaged lock file)'}: it cannot be deleted`,
+          { backupId },
+        );
+      }
+      if (this.openSessionParents().has(backupId)) {
+        throw new PreconditionError(`backup ${backupId} is the parent of an open backup session: not deleted now`, { backupId });
+      }
+      const dir = this.backupDir(manifest.vm, backupId);
+      const doomed = join(this.tmpDir, `pruned-${backupId}-${randomBytes(4).toString('hex')}`);
+      await rename(dir, doomed);
+      await fsyncDir(join(this.dir, 'backups', manifest.vm));
+      this.catalog.remove(backupId);
+      this.marksById.delete(backupId);
+      await rm(doomed, { recursive: true, force: true });
+      this.log.info({ backupId, vm: manifest.vm }, 'backup removed');
+    });
+  }
+}
+
+/** The non-zero digests of an index, as hex. */
+export function digestsOf(index: FixedIndex): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < index.chunkCount; i++) {
+    const d = index.digests.subarray(i * DIGEST_BYTES, (i + 1) * DIGEST_BYTES);
+    if (!isZeroDigest(d)) out.push(digestHex(d));
+  }
+  return out;
 }

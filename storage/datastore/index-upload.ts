@@ -3,7 +3,7 @@ import { DIGEST_BYTES, isZeroDigest } from '../../shared/format/chunk-digest.js'
 import { chunkCountFor, encodeFixedIndex, fixedIndexFileSha256, type FixedIndex } from '../../shared/format/fixed-index.js';
 import type { BackupSession, IndexedDisk } from './backup-session.js';
 
-type StoreIndex = (disk: string, file: Buffer, described: IndexedDisk) => Promise<void>;
+type StoreIndex = (disk: string, file: Buffer, described: IndexedDisk, index: FixedIndex) => Promise<void>;
 
 interface DiskParts {
   readonly sizeBytes: number;
@@ -78,7 +78,7 @@ export class IndexUpload {
         chunkCount: state.chunkCount,
         digests: body,
       };
-      await this.store(disk, file, IndexUpload.describe(index, file));
+      await this.store(disk, file, IndexUpload.describe(index, file), index);
       total += state.chunkCount;
     }
     return total;

@@ -1,18 +1,21 @@
 /**
  * Verify (and repair): re-reads what the datastore holds and checks it.
  *
+ * Scope: one backup (`backupId`), every backup of one VM (`vm`), or the whole datastore;
+ * backups verified within `skipVerifiedWithinMs` are skipped unless `force`.
  * 1. Every backup directory's manifest and each disk's .fidx pass their own checks, and each
  *    index matches the SHA-256 its manifest records; failures are listed as damaged files.
- * 2. Every chunk those indexes reference is read once and checked (structure, CRC, content
- *    against its digest). A damaged blob is moved to quarantine/, never overwritten in place.
+ * 2. Every chunk those indexes reference is read once and checked as storage can without a key
+ *    (BlobChecker: structure, CRC, kind; and content against its digest when unencrypted). A
+ *    damaged blob is moved to quarantine/, never overwritten in place.
  * 3. With repair on, each damaged or missing chunk is fetched from the peers in order, checked,
  *    and written atomically. Every finding names the backups, disks and byte offsets that use
  *    the chunk, and what became of it.
- * A backup is verified when its files are sound and every chunk it references is now good.
+ * A backup is verified when its files are sound and every chunk it references is now good: its
+ * verified.json records when (and is removed from a backup found damaged).
  */
 import type { Clock } from '../../shared/clock.js';
-import { AppError, CorruptDataError, errorMessage } from '../../shared/errors.js';
-import { decodeBlobChecked } from '../../shared/format/blob.js';
+import { AppError, CorruptDataError, NotFoundError, PreconditionError, errorMessage } from '../../shared/errors.js';
 import { DIGEST_BYTES, digestFromHex, digestHex, isZeroDigest } from '../../shared/format/chunk-digest.js';
 import { decodeFixedIndex, fixedIndexFileSha256, type FixedIndex } from '../../shared/format/fixed-index.js';
 import type { Logger } from '../../shared/log.js';
@@ -33,6 +36,13 @@ export interface VerifyOptions {
   readonly progress?: (phase: string, doneBytes: number, totalBytes: number) => void;
   /** Chunks read and checked at once. */
   readonly concurrency?: number;
+  /** Only this backup. */
+  readonly backupId?: string;
+  /** Only the backups of this VM. */
+  readonly vm?: string;
+  /** Skip backups verified within this many milliseconds (0: none), unless `force`. */
+  readonly skipVerifiedWithinMs?: number;
+  readonly force?: boolean;
 }
 
 interface SoundBackup {
@@ -45,11 +55,34 @@ interface SoundBackup {
 }
 
 function problemOf(err: unknown): string {
-  if (err instanceof CorruptDataError && typeof err.details.problem === 'string') return err.details.problem;
+  if ((err instanceof CorruptDataError || err instanceof PreconditionError) && typeof err.details.problem === 'string') return err.details.problem;
   return errorMessage(err);
 }
 
-/** Checks every backup and chunk of the datastore; with `repair`, heals chunks from the peers. */
+/** The backup directories in scope, and those skipped as recently verified. */
+async function backupsInScope(opts: VerifyOptions): Promise<{ entries: BackupDir[]; skipped: string[] }> {
+  const { datastore } = opts;
+  if (opts.backupId !== undefined && !datastore.catalog.get(opts.backupId)) {
+    const onDisk = (await datastore.scanBackupDirs()).some((e) => e.backupId === opts.backupId);
+    if (!onDisk) throw new NotFoundError('backup', opts.backupId);
+  }
+  const all = (await datastore.scanBackupDirs()).filter(
+    (e) => (opts.backupId === undefined || e.backupId === opts.backupId) && (opts.vm === undefined || e.vm === opts.vm),
+  );
+  const within = opts.force === true ? 0 : (opts.skipVerifiedWithinMs ?? 0);
+  if (within <= 0) return { entries: all, skipped: [] };
+  const nowMs = opts.clock.nowMs();
+  const entries: BackupDir[] = [];
+  const skipped: string[] = [];
+  for (const entry of all) {
+    const verifiedAt = datastore.catalog.get(entry.backupId) ? datastore.marksOf(entry.backupId).verifiedAt : null;
+    if (verifiedAt !== null && nowMs - Date.parse(verifiedAt) < within) skipped.push(entry.backupId);
+    else entries.push(entry);
+  }
+  return { entries, skipped };
+}
+
+/** Checks the backups in scope and every chunk they use; with `repair`, heals chunks from the peers. */
 export async function runVerify(opts: VerifyOptions): Promise<VerifyResult> {
   const { datastore, clock, log } = opts;
   const startedMs = clock.nowMs();
@@ -63,11 +96,15 @@ export async function runVerify(opts: VerifyOptions): Promise<VerifyResult> {
     repaired: 0,
     unrepaired: 0,
     verifiedBackupIds: [],
+    verifiedAt: null,
+    skippedBackupIds: [],
     durationMs: 0,
   };
 
+  const scope = await backupsInScope(opts);
+  result.skippedBackupIds = scope.skipped;
   const sound: SoundBackup[] = [];
-  for (const entry of await datastore.scanBackupDirs()) {
+  for (const entry of scope.entries) {
     result.backupsChecked++;
     const backup = await checkBackupFiles(datastore, entry, result);
     if (backup) sound.push(backup);
@@ -99,9 +136,9 @@ export async function runVerify(opts: VerifyOptions): Promise<VerifyResult> {
       } else {
         result.bytesChecked += blob.length;
         try {
-          decodeBlobChecked(blob, digest);
+          await datastore.blobChecker.check(digest, blob);
         } catch (err) {
-          if (!(err instanceof CorruptDataError)) throw err;
+          if (!(err instanceof CorruptDataError) && !(err instanceof PreconditionError)) throw err;
           const problem = problemOf(err);
           bad.set(hex, { problem });
           await datastore.chunks.quarantine(digest, problem);
@@ -141,9 +178,21 @@ export async function runVerify(opts: VerifyOptions): Promise<VerifyResult> {
     result.chunks.push(finding);
   }
 
+  const verifiedAt = clock.nowIso();
+  const good = new Set<string>();
   for (const backup of sound) {
-    if (backup.filesSound && !backup.indexes.some(({ index }) => indexUsesAny(index, stillBad))) result.verifiedBackupIds.push(backup.backupId);
+    if (backup.filesSound && !backup.indexes.some(({ index }) => indexUsesAny(index, stillBad))) good.add(backup.backupId);
   }
+  for (const entry of scope.entries) {
+    if (!datastore.catalog.get(entry.backupId)) continue;
+    if (good.has(entry.backupId)) {
+      await datastore.recordVerified(entry.backupId, verifiedAt);
+      result.verifiedBackupIds.push(entry.backupId);
+    } else {
+      await datastore.clearVerified(entry.backupId);
+    }
+  }
+  if (result.verifiedBackupIds.length > 0) result.verifiedAt = verifiedAt;
   result.durationMs = clock.nowMs() - startedMs;
   log.info(
     {
@@ -221,7 +270,7 @@ async function repairChunk(opts: VerifyOptions, digest: Buffer): Promise<{ peer:
     try {
       for await (const chunk of peer.getChunks([digest])) {
         if (!chunk.digest.equals(digest)) throw new CorruptDataError(`chunk ${hex} from ${peer.site}`, 'peer sent another chunk');
-        decodeBlobChecked(chunk.blob, digest);
+        await opts.datastore.blobChecker.check(digest, chunk.blob);
         await opts.datastore.chunks.put(digest, chunk.blob);
         opts.log.info({ digest: hex, peer: peer.site, bytes: chunk.blob.length }, 'chunk repaired');
         return { peer: peer.site, bytes: chunk.blob.length };

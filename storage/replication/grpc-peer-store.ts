@@ -1,10 +1,11 @@
+import type { DatastoreInfo__Output } from '../../shared/rpc/generated/bulwark/v1/DatastoreInfo.js';
 import type { GetManifestRequest } from '../../shared/rpc/generated/bulwark/v1/GetManifestRequest.js';
 import type { GetManifestResponse__Output } from '../../shared/rpc/generated/bulwark/v1/GetManifestResponse.js';
 import type { ListBackupsRequest } from '../../shared/rpc/generated/bulwark/v1/ListBackupsRequest.js';
 import type { ListBackupsResponse__Output } from '../../shared/rpc/generated/bulwark/v1/ListBackupsResponse.js';
 import { callUnary, readServerStream } from '../../shared/rpc/grpc-calls.js';
 import { createBlockStoreClient, type BlockStoreClient } from '../../shared/rpc/proto-packages.js';
-import type { PeerBackup, PeerChunk, PeerStore } from './peer-store.js';
+import type { PeerBackup, PeerChunk, PeerInfo, PeerStore } from './peer-store.js';
 
 /** A peer storage over its BlockStore gRPC service. */
 export class GrpcPeerStore implements PeerStore {
@@ -17,6 +18,15 @@ export class GrpcPeerStore implements PeerStore {
   ) {
     this.client = createBlockStoreClient(address);
     this.target = `storage ${site} (${address})`;
+  }
+
+  async info(): Promise<PeerInfo> {
+    const res = await callUnary<object, DatastoreInfo__Output>(this.target, this.client.getDatastoreInfo.bind(this.client), {});
+    return {
+      datastoreId: res.datastoreId,
+      chunkSizeBytes: res.chunkSizeBytes,
+      keyFingerprint: res.keyFingerprint === '' ? null : res.keyFingerprint,
+    };
   }
 
   async listBackups(): Promise<PeerBackup[]> {

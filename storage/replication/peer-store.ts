@@ -10,10 +10,20 @@ export interface PeerBackup {
   readonly vm: string;
 }
 
+/** A peer datastore's identity. */
+export interface PeerInfo {
+  readonly datastoreId: string;
+  readonly chunkSizeBytes: number;
+  /** Null: unencrypted. */
+  readonly keyFingerprint: string | null;
+}
+
 /** Another storage, read-only: the source of a sync, or a peer that can supply good chunks. */
 export interface PeerStore {
   /** The peer's site, for reports. */
   readonly site: string;
+  /** Its datastore's identity and key fingerprint. */
+  info(): Promise<PeerInfo>;
   /** Its committed backups, oldest first. */
   listBackups(): Promise<PeerBackup[]>;
   /** A manifest file, byte for byte. */

@@ -3,12 +3,14 @@
  * fetch its manifest and indexes (each checked against the manifest), ask locally which chunks
  * are missing, fetch only those (each checked against its digest), write them, then import the
  * backup: indexes, then the manifest LAST, with the same backup id and bytes. Content
- * addressing makes a re-run, or a run after a crash, send nothing twice.
+ * addressing makes a re-run, or a run after a crash, send nothing twice. A source whose key
+ * fingerprint differs from this datastore's is refused before anything is copied; blobs are
+ * checked as storage can without a key (BlobChecker). While a backup is imported, its chunks
+ * are held so garbage collection cannot sweep them between the copy and the manifest.
  */
 import type { Clock } from '../../shared/clock.js';
-import { ChunkMissingError, CorruptDataError } from '../../shared/errors.js';
-import { decodeBlobChecked } from '../../shared/format/blob.js';
-import { DIGEST_BYTES, digestHex } from '../../shared/format/chunk-digest.js';
+import { ChunkMissingError, CorruptDataError, PreconditionError } from '../../shared/errors.js';
+import { DIGEST_BYTES, digestHex, isZeroDigest } from '../../shared/format/chunk-digest.js';
 import { decodeFixedIndex, fixedIndexFileSha256 } from '../../shared/format/fixed-index.js';
 import { decodeManifest, type Manifest } from '../../shared/format/manifest.js';
 import type { Logger } from '../../shared/log.js';
@@ -60,6 +62,15 @@ export async function runSiteSync(opts: SiteSyncOptions): Promise<SyncResult> {
     bytesCopied: 0,
     durationMs: 0,
   };
+  const sourceInfo = await source.info();
+  if (sourceInfo.keyFingerprint !== datastore.info.keyFingerprint) {
+    throw new PreconditionError(
+      `sync source ${source.site} has key fingerprint ${sourceInfo.keyFingerprint ?? '(none: unencrypted)'}, this datastore ${
+        datastore.info.keyFingerprint ?? '(none: unencrypted)'
+      }: refusing to mix keys`,
+      { source: source.site, sourceKeyFingerprint: sourceInfo.keyFingerprint, keyFingerprint: datastore.info.keyFingerprint },
+    );
+  }
   const listed = await source.listBackups();
   const wanted = listed.filter((b) => !datastore.catalog.get(b.backupId));
   result.backupsAlreadyPresent = listed.length - wanted.length;
@@ -82,15 +93,22 @@ export async function runSiteSync(opts: SiteSyncOptions): Promise<SyncResult> {
       indexFiles.set(disk.name, file);
       for (let i = 0; i < index.chunkCount; i++) digests.push(index.digests.subarray(i * DIGEST_BYTES, (i + 1) * DIGEST_BYTES));
     }
-    const missing = await datastore.findMissing(digests);
-    const copied = await copyChunks(opts, missing);
-    result.chunksCopied += copied.chunks;
-    result.bytesCopied += copied.bytes;
-    const { manifest: stored } = await datastore.importBackup(manifestFile, indexFiles);
+    const hold = datastore.holdChunks();
+    let stored: Manifest;
+    try {
+      for (const d of digests) if (!isZeroDigest(d)) hold.add(digestHex(d));
+      const missing = await datastore.findMissing(digests);
+      const copied = await copyChunks(opts, missing);
+      result.chunksCopied += copied.chunks;
+      result.bytesCopied += copied.bytes;
+      stored = (await datastore.importBackup(manifestFile, indexFiles)).manifest;
+    } finally {
+      datastore.releaseHold(hold);
+    }
     result.copied.push(backupRecord(stored, opts.site));
     done++;
     opts.progress?.('sync', done, wanted.length);
-    log.info({ backupId: stored.backupId, vm: stored.vm, chunks: copied.chunks, bytes: copied.bytes }, 'backup synced');
+    log.info({ backupId: stored.backupId, vm: stored.vm }, 'backup synced');
   }
   result.durationMs = clock.nowMs() - startedMs;
   log.info({ copied: result.copied.length, chunksCopied: result.chunksCopied, bytesCopied: result.bytesCopied }, 'sync finished');
@@ -110,7 +128,7 @@ async function copyChunks(opts: SiteSyncOptions, digests: readonly Buffer[]): Pr
       for await (const { digest, blob } of opts.source.getChunks(batch)) {
         const hex = digestHex(digest);
         if (!wanted.delete(hex)) throw new CorruptDataError(`chunk ${hex} from ${opts.source.site}`, 'was not asked for');
-        decodeBlobChecked(blob, digest);
+        await opts.datastore.blobChecker.check(digest, blob);
         if ((await opts.datastore.chunks.put(digest, blob)) === 'written') {
           copied.chunks++;
           copied.bytes += blob.length;

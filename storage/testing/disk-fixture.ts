@@ -2,9 +2,8 @@
  * Seeded disk images and their chunks, for the storage tests only: realistic content (text,
  * random bytes, repeated blocks, zero regions) that is the same on every run.
  */
-import { encodeBlob } from '../../shared/format/blob.js';
-import { DIGEST_BYTES, ZERO_DIGEST, chunkDigest, digestHex, isZeroChunk } from '../../shared/format/chunk-digest.js';
-import { decodeBlobChecked } from '../../shared/format/blob.js';
+import { ChunkCodec } from '../../shared/crypto/chunk-codec.js';
+import { DIGEST_BYTES, ZERO_DIGEST, digestHex, isZeroChunk } from '../../shared/format/chunk-digest.js';
 import type { FixedIndex } from '../../shared/format/fixed-index.js';
 import { SeededBytes } from '../../shared/seeded-bytes.js';
 
@@ -35,7 +34,10 @@ export interface ChunkedDisk {
   readonly blobs: Map<string, { digest: Buffer; blob: Buffer }>;
 }
 
-export function chunkDisk(image: Buffer, chunkSizeBytes: number): ChunkedDisk {
+const plainCodec = new ChunkCodec(null);
+
+/** Cuts a disk into chunks; with a keyed codec, digests are keyed and blobs encrypted. */
+export function chunkDisk(image: Buffer, chunkSizeBytes: number, codec: ChunkCodec = plainCodec): ChunkedDisk {
   const chunkCount = Math.ceil(image.length / chunkSizeBytes);
   const digests = Buffer.alloc(chunkCount * DIGEST_BYTES);
   const blobs = new Map<string, { digest: Buffer; blob: Buffer }>();
@@ -45,20 +47,24 @@ export function chunkDisk(image: Buffer, chunkSizeBytes: number): ChunkedDisk {
       ZERO_DIGEST.copy(digests, i * DIGEST_BYTES);
       continue;
     }
-    const digest = chunkDigest(chunk);
+    const digest = codec.digest(chunk);
     digest.copy(digests, i * DIGEST_BYTES);
-    blobs.set(digestHex(digest), { digest, blob: encodeBlob(chunk) });
+    if (!blobs.has(digestHex(digest))) blobs.set(digestHex(digest), { digest, blob: codec.encode(chunk, digest) });
   }
   return { digests, chunkCount, blobs };
 }
 
-/** Rebuilds a disk image from its index, fetching each blob with `blobOf`. */
-export async function rebuildDisk(index: FixedIndex, blobOf: (digest: Buffer) => Promise<Buffer>): Promise<Buffer> {
+/** Rebuilds a disk image from its index, fetching each blob with `blobOf` and checking it fully with `codec`. */
+export async function rebuildDisk(
+  index: FixedIndex,
+  blobOf: (digest: Buffer) => Promise<Buffer>,
+  codec: ChunkCodec = plainCodec,
+): Promise<Buffer> {
   const image = Buffer.alloc(index.diskSizeBytes);
   for (let i = 0; i < index.chunkCount; i++) {
     const digest = index.digests.subarray(i * DIGEST_BYTES, (i + 1) * DIGEST_BYTES);
     if (digest.equals(ZERO_DIGEST)) continue;
-    decodeBlobChecked(await blobOf(Buffer.from(digest)), digest).copy(image, i * index.chunkSizeBytes);
+    codec.decode(await blobOf(Buffer.from(digest)), digest).copy(image, i * index.chunkSizeBytes);
   }
   return image;
 }

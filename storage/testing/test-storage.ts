@@ -4,7 +4,9 @@
  */
 import type * as grpc from '@grpc/grpc-js';
 import type { Clock } from '../../shared/clock.js';
-import { decodeFixedIndex } from '../../shared/format/fixed-index.js';
+import { contentHmac } from '../../shared/crypto/datastore-keys.js';
+import type { ChunkCodec } from '../../shared/crypto/chunk-codec.js';
+import { decodeFixedIndex, encodeFixedIndex, fixedIndexFileSha256 } from '../../shared/format/fixed-index.js';
 import { silentLogger } from '../../shared/log.js';
 import { callUnary, readServerStream } from '../../shared/rpc/grpc-calls.js';
 import { fromServiceError } from '../../shared/rpc/grpc-errors.js';
@@ -34,9 +36,15 @@ export interface TestStorage {
 }
 
 /** Opens a datastore in `dir` and serves it on a free port. */
-export async function startTestStorage(dir: string, site: string, clock: Clock, chunkSizeBytes = 64 * 1024): Promise<TestStorage> {
+export async function startTestStorage(
+  dir: string,
+  site: string,
+  clock: Clock,
+  chunkSizeBytes = 64 * 1024,
+  options: { keyFingerprint?: string } = {},
+): Promise<TestStorage> {
   const log = silentLogger();
-  const datastore = await Datastore.open(dir, { chunkSizeBytes, clock, log });
+  const datastore = await Datastore.open(dir, { chunkSizeBytes, clock, log, keyFingerprint: options.keyFingerprint ?? null });
   const { server, address } = await startGrpcServer('127.0.0.1:0', (s) =>
     s.addService(blockStorePackage().BlockStore.service, createBlockStoreService({ datastore, site, log })),
   );
@@ -80,7 +88,18 @@ export async function putChunks(
 /** A whole backup of one-disk VM through the wire, as an agent does it. */
 export async function backupOverWire(
   client: BlockStoreClient,
-  opts: { vm: string; disk: string; sizeBytes: number; chunked: ChunkedDisk; jobId: string; attempt?: number },
+  opts: {
+    vm: string;
+    disk: string;
+    sizeBytes: number;
+    chunked: ChunkedDisk;
+    jobId: string;
+    attempt?: number;
+    /** The keyed codec the chunks were made with: the commit then carries the content HMAC. */
+    codec?: ChunkCodec;
+    /** Called between the upload and the commit (to run something while the session is open). */
+    beforeCommit?: (sessionId: string) => Promise<void>;
+  },
 ): Promise<{ backup: BackupSummary__Output; sent: number }> {
   const begin = await callUnary<BeginBackupRequest, BeginBackupResponse__Output>('BeginBackup', client.beginBackup.bind(client), {
     vm: opts.vm,
@@ -93,6 +112,7 @@ export async function backupOverWire(
   const all = [...opts.chunked.blobs.values()];
   const { missing } = await callUnary<FindMissingRequest, FindMissingResponse__Output>('FindMissing', client.findMissing.bind(client), {
     digests: all.map((c) => c.digest),
+    sessionId: begin.sessionId,
   });
   const wanted = new Set(missing.map((d) => d.toString('hex')));
   await putChunks(
@@ -113,21 +133,37 @@ export async function backupOverWire(
   }
   index.stream.end();
   await index.done;
+  await opts.beforeCommit?.(begin.sessionId);
+  const keys = opts.codec?.keys ?? null;
+  const hmac = keys
+    ? contentHmac(keys, {
+        vm: opts.vm,
+        chunkSizeBytes: begin.chunkSizeBytes,
+        disks: [
+          {
+            name: opts.disk,
+            sizeBytes: opts.sizeBytes,
+            indexSha256: fixedIndexFileSha256(encodeFixedIndex(begin.chunkSizeBytes, opts.sizeBytes, digests)),
+          },
+        ],
+      })
+    : '';
   const committed = await callUnary<CommitBackupRequest, CommitBackupResponse__Output>('CommitBackup', client.commitBackup.bind(client), {
     sessionId: begin.sessionId,
     statsJson: JSON.stringify({ chunksSent: wanted.size }),
+    contentHmac: hmac,
   });
   if (!committed.backup) throw new Error('no backup in the commit answer');
   return { backup: committed.backup, sent: wanted.size };
 }
 
-/** Reads one disk of a backup back through GetIndex and GetChunks. */
-export async function restoreOverWire(client: BlockStoreClient, backupId: string, disk: string): Promise<Buffer> {
+/** Reads one disk of a backup back through GetIndex and GetChunks (decrypting with `codec` when keyed). */
+export async function restoreOverWire(client: BlockStoreClient, backupId: string, disk: string, codec?: ChunkCodec): Promise<Buffer> {
   const parts: Buffer[] = [];
   for await (const part of readServerStream('GetIndex', client.getIndex({ backupId, disk }))) parts.push(part.data);
   const index = decodeFixedIndex(Buffer.concat(parts));
   return rebuildDisk(index, async (digest) => {
     for await (const msg of readServerStream('GetChunks', client.getChunks({ digests: [digest] }))) return msg.blob;
     throw new Error(`no blob for ${digest.toString('hex')}`);
-  });
+  }, codec);
 }

@@ -70,7 +70,7 @@ describe('storage daemon as a process', () => {
         attempt: 1,
         createdAt: new Date().toISOString(),
         kind: 'verify',
-        params: { repair: false, peers: [] },
+        params: { repair: false, peers: [], skipVerifiedWithinMs: 0, force: false },
       };
       await nc.jetstream().publish(subjects.jobs('site-a', 'storage'), JSON.stringify(job));
 
@@ -105,5 +105,23 @@ describe('storage daemon as a process', () => {
     assert.equal(await proc.waitForExit(), 2);
     const output = await readFile(join(root, 'storage-bad.log'), 'utf8');
     assert.match(output, /chunkSizeBytes: must be a power of two/);
+  });
+
+  it('refuses to start, exit code 2, on a datastore created for another key fingerprint', async () => {
+    const dir = join(root, 'ds-key');
+    const first = join(root, 'key-a.json');
+    await writeFile(first, JSON.stringify({ site: 'site-a', datastoreDir: dir, nats: { url: nats.url }, chunkSizeBytes: CHUNK, keyFingerprint: 'a'.repeat(32) }));
+    const created = storageProcess(root, 'storage-key-a', first);
+    const ready = JSON.parse(await created.start()) as { keyFingerprint: string | null };
+    assert.equal(ready.keyFingerprint, 'a'.repeat(32));
+    await created.stop();
+    assert.equal(await created.waitForExit(), 0);
+
+    const second = join(root, 'key-b.json');
+    await writeFile(second, JSON.stringify({ site: 'site-a', datastoreDir: dir, nats: { url: nats.url }, chunkSizeBytes: CHUNK, keyFingerprint: 'b'.repeat(32) }));
+    const refused = storageProcess(root, 'storage-key-b', second);
+    await assert.rejects(refused.start(), /before it was ready/);
+    assert.equal(await refused.waitForExit(), 2);
+    assert.match(await readFile(join(root, 'storage-key-b.log'), 'utf8'), /keyFingerprint: is b{32} but datastore .* was created for key a{32}/);
   });
 });

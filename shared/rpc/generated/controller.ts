@@ -14,7 +14,11 @@ import type { ListVmsRequest as _bulwark_v1_ListVmsRequest, ListVmsRequest__Outp
 import type { ListVmsResponse as _bulwark_v1_ListVmsResponse, ListVmsResponse__Output as _bulwark_v1_ListVmsResponse__Output } from './bulwark/v1/ListVmsResponse.js';
 import type { ListWorkersRequest as _bulwark_v1_ListWorkersRequest, ListWorkersRequest__Output as _bulwark_v1_ListWorkersRequest__Output } from './bulwark/v1/ListWorkersRequest.js';
 import type { ListWorkersResponse as _bulwark_v1_ListWorkersResponse, ListWorkersResponse__Output as _bulwark_v1_ListWorkersResponse__Output } from './bulwark/v1/ListWorkersResponse.js';
+import type { LockBackupRequest as _bulwark_v1_LockBackupRequest, LockBackupRequest__Output as _bulwark_v1_LockBackupRequest__Output } from './bulwark/v1/LockBackupRequest.js';
+import type { LockBackupResponse as _bulwark_v1_LockBackupResponse, LockBackupResponse__Output as _bulwark_v1_LockBackupResponse__Output } from './bulwark/v1/LockBackupResponse.js';
 import type { StartBackupRequest as _bulwark_v1_StartBackupRequest, StartBackupRequest__Output as _bulwark_v1_StartBackupRequest__Output } from './bulwark/v1/StartBackupRequest.js';
+import type { StartGcRequest as _bulwark_v1_StartGcRequest, StartGcRequest__Output as _bulwark_v1_StartGcRequest__Output } from './bulwark/v1/StartGcRequest.js';
+import type { StartPruneRequest as _bulwark_v1_StartPruneRequest, StartPruneRequest__Output as _bulwark_v1_StartPruneRequest__Output } from './bulwark/v1/StartPruneRequest.js';
 import type { StartRestoreRequest as _bulwark_v1_StartRestoreRequest, StartRestoreRequest__Output as _bulwark_v1_StartRestoreRequest__Output } from './bulwark/v1/StartRestoreRequest.js';
 import type { StartSyncRequest as _bulwark_v1_StartSyncRequest, StartSyncRequest__Output as _bulwark_v1_StartSyncRequest__Output } from './bulwark/v1/StartSyncRequest.js';
 import type { StartVerifyRequest as _bulwark_v1_StartVerifyRequest, StartVerifyRequest__Output as _bulwark_v1_StartVerifyRequest__Output } from './bulwark/v1/StartVerifyRequest.js';
@@ -43,7 +47,11 @@ export interface ProtoGrpcType {
       ListVmsResponse: MessageTypeDefinition<_bulwark_v1_ListVmsResponse, _bulwark_v1_ListVmsResponse__Output>
       ListWorkersRequest: MessageTypeDefinition<_bulwark_v1_ListWorkersRequest, _bulwark_v1_ListWorkersRequest__Output>
       ListWorkersResponse: MessageTypeDefinition<_bulwark_v1_ListWorkersResponse, _bulwark_v1_ListWorkersResponse__Output>
+      LockBackupRequest: MessageTypeDefinition<_bulwark_v1_LockBackupRequest, _bulwark_v1_LockBackupRequest__Output>
+      LockBackupResponse: MessageTypeDefinition<_bulwark_v1_LockBackupResponse, _bulwark_v1_LockBackupResponse__Output>
       StartBackupRequest: MessageTypeDefinition<_bulwark_v1_StartBackupRequest, _bulwark_v1_StartBackupRequest__Output>
+      StartGcRequest: MessageTypeDefinition<_bulwark_v1_StartGcRequest, _bulwark_v1_StartGcRequest__Output>
+      StartPruneRequest: MessageTypeDefinition<_bulwark_v1_StartPruneRequest, _bulwark_v1_StartPruneRequest__Output>
       StartRestoreRequest: MessageTypeDefinition<_bulwark_v1_StartRestoreRequest, _bulwark_v1_StartRestoreRequest__Output>
       StartSyncRequest: MessageTypeDefinition<_bulwark_v1_StartSyncRequest, _bulwark_v1_StartSyncRequest__Output>
       StartVerifyRequest: MessageTypeDefinition<_bulwark_v1_StartVerifyRequest, _bulwark_v1_StartVerifyRequest__Output>

@@ -13,6 +13,8 @@ export interface BackupSummary {
   'attempt'?: (number);
   'chunkSizeBytes'?: (number);
   'changeTracking'?: (string);
+  'verifiedAt'?: (string);
+  'lockedUntil'?: (string);
 }
 
 export interface BackupSummary__Output {
@@ -26,4 +28,6 @@ export interface BackupSummary__Output {
   'attempt': (number);
   'chunkSizeBytes': (number);
   'changeTracking': (string);
+  'verifiedAt': (string);
+  'lockedUntil': (string);
 }

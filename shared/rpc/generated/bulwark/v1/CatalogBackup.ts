@@ -13,6 +13,7 @@ export interface CatalogBackup {
   'jobId'?: (string);
   'verifiedAt'?: (string);
   'state'?: (string);
+  'lockedUntil'?: (string);
 }
 
 export interface CatalogBackup__Output {
@@ -26,4 +27,5 @@ export interface CatalogBackup__Output {
   'jobId': (string);
   'verifiedAt': (string);
   'state': (string);
+  'lockedUntil': (string);
 }

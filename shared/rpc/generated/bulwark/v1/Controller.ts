@@ -12,7 +12,11 @@ import type { ListVmsRequest as _bulwark_v1_ListVmsRequest, ListVmsRequest__Outp
 import type { ListVmsResponse as _bulwark_v1_ListVmsResponse, ListVmsResponse__Output as _bulwark_v1_ListVmsResponse__Output } from '../../bulwark/v1/ListVmsResponse.js';
 import type { ListWorkersRequest as _bulwark_v1_ListWorkersRequest, ListWorkersRequest__Output as _bulwark_v1_ListWorkersRequest__Output } from '../../bulwark/v1/ListWorkersRequest.js';
 import type { ListWorkersResponse as _bulwark_v1_ListWorkersResponse, ListWorkersResponse__Output as _bulwark_v1_ListWorkersResponse__Output } from '../../bulwark/v1/ListWorkersResponse.js';
+import type { LockBackupRequest as _bulwark_v1_LockBackupRequest, LockBackupRequest__Output as _bulwark_v1_LockBackupRequest__Output } from '../../bulwark/v1/LockBackupRequest.js';
+import type { LockBackupResponse as _bulwark_v1_LockBackupResponse, LockBackupResponse__Output as _bulwark_v1_LockBackupResponse__Output } from '../../bulwark/v1/LockBackupResponse.js';
 import type { StartBackupRequest as _bulwark_v1_StartBackupRequest, StartBackupRequest__Output as _bulwark_v1_StartBackupRequest__Output } from '../../bulwark/v1/StartBackupRequest.js';
+import type { StartGcRequest as _bulwark_v1_StartGcRequest, StartGcRequest__Output as _bulwark_v1_StartGcRequest__Output } from '../../bulwark/v1/StartGcRequest.js';
+import type { StartPruneRequest as _bulwark_v1_StartPruneRequest, StartPruneRequest__Output as _bulwark_v1_StartPruneRequest__Output } from '../../bulwark/v1/StartPruneRequest.js';
 import type { StartRestoreRequest as _bulwark_v1_StartRestoreRequest, StartRestoreRequest__Output as _bulwark_v1_StartRestoreRequest__Output } from '../../bulwark/v1/StartRestoreRequest.js';
 import type { StartSyncRequest as _bulwark_v1_StartSyncRequest, StartSyncRequest__Output as _bulwark_v1_StartSyncRequest__Output } from '../../bulwark/v1/StartSyncRequest.js';
 import type { StartVerifyRequest as _bulwark_v1_StartVerifyRequest, StartVerifyRequest__Output as _bulwark_v1_StartVerifyRequest__Output } from '../../bulwark/v1/StartVerifyRequest.js';
@@ -64,6 +68,15 @@ export interface ControllerClient extends grpc.Client {
   listWorkers(argument: _bulwark_v1_ListWorkersRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_bulwark_v1_ListWorkersResponse__Output>): grpc.ClientUnaryCall;
   listWorkers(argument: _bulwark_v1_ListWorkersRequest, callback: grpc.requestCallback<_bulwark_v1_ListWorkersResponse__Output>): grpc.ClientUnaryCall;
   
+  LockBackup(argument: _bulwark_v1_LockBackupRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_bulwark_v1_LockBackupResponse__Output>): grpc.ClientUnaryCall;
+  LockBackup(argument: _bulwark_v1_LockBackupRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_bulwark_v1_LockBackupResponse__Output>): grpc.ClientUnaryCall;
+  LockBackup(argument: _bulwark_v1_LockBackupRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_bulwark_v1_LockBackupResponse__Output>): grpc.ClientUnaryCall;
+  LockBackup(argument: _bulwark_v1_LockBackupRequest, callback: grpc.requestCallback<_bulwark_v1_LockBackupResponse__Output>): grpc.ClientUnaryCall;
+  lockBackup(argument: _bulwark_v1_LockBackupRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_bulwark_v1_LockBackupResponse__Output>): grpc.ClientUnaryCall;
+  lockBackup(argument: _bulwark_v1_LockBackupRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_bulwark_v1_LockBackupResponse__Output>): grpc.ClientUnaryCall;
+  lockBackup(argument: _bulwark_v1_LockBackupRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_bulwark_v1_LockBackupResponse__Output>): grpc.ClientUnaryCall;
+  lockBackup(argument: _bulwark_v1_LockBackupRequest, callback: grpc.requestCallback<_bulwark_v1_LockBackupResponse__Output>): grpc.ClientUnaryCall;
+  
   StartBackup(argument: _bulwark_v1_StartBackupRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_bulwark_v1_Job__Output>): grpc.ClientUnaryCall;
   StartBackup(argument: _bulwark_v1_StartBackupRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_bulwark_v1_Job__Output>): grpc.ClientUnaryCall;
   StartBackup(argument: _bulwark_v1_StartBackupRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_bulwark_v1_Job__Output>): grpc.ClientUnaryCall;
@@ -72,6 +85,24 @@ export interface ControllerClient extends grpc.Client {
   startBackup(argument: _bulwark_v1_StartBackupRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_bulwark_v1_Job__Output>): grpc.ClientUnaryCall;
   startBackup(argument: _bulwark_v1_StartBackupRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_bulwark_v1_Job__Output>): grpc.ClientUnaryCall;
   startBackup(argument: _bulwark_v1_StartBackupRequest, callback: grpc.requestCallback<_bulwark_v1_Job__Output>): grpc.ClientUnaryCall;
+  
+  StartGc(argument: _bulwark_v1_StartGcRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_bulwark_v1_Job__Output>): grpc.ClientUnaryCall;
+  StartGc(argument: _bulwark_v1_StartGcRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_bulwark_v1_Job__Output>): grpc.ClientUnaryCall;
+  StartGc(argument: _bulwark_v1_StartGcRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_bulwark_v1_Job__Output>): grpc.ClientUnaryCall;
+  StartGc(argument: _bulwark_v1_StartGcRequest, callback: grpc.requestCallback<_bulwark_v1_Job__Output>): grpc.ClientUnaryCall;
+  startGc(argument: _bulwark_v1_StartGcRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_bulwark_v1_Job__Output>): grpc.ClientUnaryCall;
+  startGc(argument: _bulwark_v1_StartGcRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_bulwark_v1_Job__Output>): grpc.ClientUnaryCall;
+  startGc(argument: _bulwark_v1_StartGcRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_bulwark_v1_Job__Output>): grpc.ClientUnaryCall;
+  startGc(argument: _bulwark_v1_StartGcRequest, callback: grpc.requestCallback<_bulwark_v1_Job__Output>): grpc.ClientUnaryCall;
+  
+  StartPrune(argument: _bulwark_v1_StartPruneRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_bulwark_v1_Job__Output>): grpc.ClientUnaryCall;
+  StartPrune(argument: _bulwark_v1_StartPruneRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_bulwark_v1_Job__Output>): grpc.ClientUnaryCall;
+  StartPrune(argument: _bulwark_v1_StartPruneRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_bulwark_v1_Job__Output>): grpc.ClientUnaryCall;
+  StartPrune(argument: _bulwark_v1_StartPruneRequest, callback: grpc.requestCallback<_bulwark_v1_Job__Output>): grpc.ClientUnaryCall;
+  startPrune(argument: _bulwark_v1_StartPruneRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_bulwark_v1_Job__Output>): grpc.ClientUnaryCall;
+  startPrune(argument: _bulwark_v1_StartPruneRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_bulwark_v1_Job__Output>): grpc.ClientUnaryCall;
+  startPrune(argument: _bulwark_v1_StartPruneRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_bulwark_v1_Job__Output>): grpc.ClientUnaryCall;
+  startPrune(argument: _bulwark_v1_StartPruneRequest, callback: grpc.requestCallback<_bulwark_v1_Job__Output>): grpc.ClientUnaryCall;
   
   StartRestore(argument: _bulwark_v1_StartRestoreRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_bulwark_v1_Job__Output>): grpc.ClientUnaryCall;
   StartRestore(argument: _bulwark_v1_StartRestoreRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_bulwark_v1_Job__Output>): grpc.ClientUnaryCall;
@@ -118,7 +149,13 @@ export interface ControllerHandlers extends grpc.UntypedServiceImplementation {
   
   ListWorkers: grpc.handleUnaryCall<_bulwark_v1_ListWorkersRequest__Output, _bulwark_v1_ListWorkersResponse>;
   
+  LockBackup: grpc.handleUnaryCall<_bulwark_v1_LockBackupRequest__Output, _bulwark_v1_LockBackupResponse>;
+  
   StartBackup: grpc.handleUnaryCall<_bulwark_v1_StartBackupRequest__Output, _bulwark_v1_Job>;
+  
+  StartGc: grpc.handleUnaryCall<_bulwark_v1_StartGcRequest__Output, _bulwark_v1_Job>;
+  
+  StartPrune: grpc.handleUnaryCall<_bulwark_v1_StartPruneRequest__Output, _bulwark_v1_Job>;
   
   StartRestore: grpc.handleUnaryCall<_bulwark_v1_StartRestoreRequest__Output, _bulwark_v1_Job>;
   
@@ -136,7 +173,10 @@ export interface ControllerDefinition extends grpc.ServiceDefinition {
   ListJobs: MethodDefinition<_bulwark_v1_ListJobsRequest, _bulwark_v1_ListJobsResponse, _bulwark_v1_ListJobsRequest__Output, _bulwark_v1_ListJobsResponse__Output>
   ListVms: MethodDefinition<_bulwark_v1_ListVmsRequest, _bulwark_v1_ListVmsResponse, _bulwark_v1_ListVmsRequest__Output, _bulwark_v1_ListVmsResponse__Output>
   ListWorkers: MethodDefinition<_bulwark_v1_ListWorkersRequest, _bulwark_v1_ListWorkersResponse, _bulwark_v1_ListWorkersRequest__Output, _bulwark_v1_ListWorkersResponse__Output>
+  LockBackup: MethodDefinition<_bulwark_v1_LockBackupRequest, _bulwark_v1_LockBackupResponse, _bulwark_v1_LockBackupRequest__Output, _bulwark_v1_LockBackupResponse__Output>
   StartBackup: MethodDefinition<_bulwark_v1_StartBackupRequest, _bulwark_v1_Job, _bulwark_v1_StartBackupRequest__Output, _bulwark_v1_Job__Output>
+  StartGc: MethodDefinition<_bulwark_v1_StartGcRequest, _bulwark_v1_Job, _bulwark_v1_StartGcRequest__Output, _bulwark_v1_Job__Output>
+  StartPrune: MethodDefinition<_bulwark_v1_StartPruneRequest, _bulwark_v1_Job, _bulwark_v1_StartPruneRequest__Output, _bulwark_v1_Job__Output>
   StartRestore: MethodDefinition<_bulwark_v1_StartRestoreRequest, _bulwark_v1_Job, _bulwark_v1_StartRestoreRequest__Output, _bulwark_v1_Job__Output>
   StartSync: MethodDefinition<_bulwark_v1_StartSyncRequest, _bulwark_v1_Job, _bulwark_v1_StartSyncRequest__Output, _bulwark_v1_Job__Output>
   StartVerify: MethodDefinition<_bulwark_v1_StartVerifyRequest, _bulwark_v1_Job, _bulwark_v1_StartVerifyRequest__Output, _bulwark_v1_Job__Output>

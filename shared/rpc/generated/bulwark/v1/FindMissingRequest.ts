@@ -3,8 +3,10 @@
 
 export interface FindMissingRequest {
   'digests'?: (Buffer | Uint8Array | string)[];
+  'sessionId'?: (string);
 }
 
 export interface FindMissingRequest__Output {
   'digests': (Buffer)[];
+  'sessionId': (string);
 }

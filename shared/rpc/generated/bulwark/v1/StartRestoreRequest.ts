@@ -6,6 +6,7 @@ export interface StartRestoreRequest {
   'targetDir'?: (string);
   'site'?: (string);
   'worker'?: (string);
+  'verifyOnly'?: (boolean);
 }
 
 export interface StartRestoreRequest__Output {
@@ -13,4 +14,5 @@ export interface StartRestoreRequest__Output {
   'targetDir': (string);
   'site': (string);
   'worker': (string);
+  'verifyOnly': (boolean);
 }
