@@ -62,6 +62,16 @@ describe('agent config', () => {
     await rejects(dupDisk, 'hypervisor.vms.0.disks.1.name', /duplicate disk name "root"/);
   });
 
+  it('takes an encryption key file and passphrase file (absolute paths) and a thread count', async () => {
+    const config = await load({ ...valid, encryption: { keyFile: '/etc/bulwark/key.json', passphraseFile: '/etc/bulwark/passphrase' }, chunkWorkers: 3 });
+    assert.deepEqual(config.encryption, { keyFile: '/etc/bulwark/key.json', passphraseFile: '/etc/bulwark/passphrase' });
+    assert.equal(config.chunkWorkers, 3);
+    assert.equal((await load(valid)).encryption, undefined);
+    await rejects({ ...valid, encryption: { keyFile: 'key.json', passphraseFile: '/p' } }, 'encryption.keyFile', /must be an absolute path/);
+    await rejects({ ...valid, encryption: { keyFile: '/key.json' } }, 'encryption.passphraseFile', /.+/);
+    await rejects({ ...valid, chunkWorkers: -1 }, 'chunkWorkers', /.+/);
+  });
+
   it('names every other broken field', async () => {
     await rejects({ ...valid, site: 'Site A' }, 'site', /must match/);
     await rejects({ ...valid, worker: 'shared' }, 'worker', /reserved/);

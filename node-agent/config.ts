@@ -1,6 +1,9 @@
 /**
  * The agent's configuration file (JSON): its site and worker id, NATS, and its hypervisor. The
- * `files` hypervisor declares VMs as named sets of raw disk image files.
+ * `files` hypervisor declares VMs as named sets of raw disk image files. `encryption` names the
+ * datastore key file and the file holding its passphrase (both absolute paths); `chunkWorkers` is
+ * the number of threads that hash, compress and encrypt (default one per core; 0: none, all on
+ * the main thread).
  */
 import { z } from 'zod';
 import { loadConfigFile } from '../shared/config/load-config.js';
@@ -38,6 +41,8 @@ export const AgentConfig = z.strictObject({
     url: z.string().regex(/^(nats|tls|ws|wss):\/\/\S+$/, 'must be a nats:// URL'),
   }),
   hypervisor: FilesHypervisor,
+  encryption: z.strictObject({ keyFile: AbsolutePath, passphraseFile: AbsolutePath }).optional(),
+  chunkWorkers: z.number().int().min(0).max(64).optional(),
   heartbeatIntervalMs: z.number().int().min(100).max(60_000).default(2000),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });

@@ -1,8 +1,10 @@
 /**
  * bulwark-agent: the node agent. A JetStream worker for backup and restore jobs on its own
  * subject, with the `files` hypervisor driver; reports its inventory at start and heartbeats.
+ * Opens its datastore key (when configured) before anything else: a wrong passphrase stops it.
  */
 import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { systemClock } from '../shared/clock.js';
 import { ConfigError } from '../shared/errors.js';
 import { newId } from '../shared/ids.js';
@@ -11,7 +13,10 @@ import { JobWorker } from '../shared/nats/job-worker.js';
 import { connectNats } from '../shared/nats/nats-connection.js';
 import { runDaemon } from '../shared/process/daemon.js';
 import { GrpcBlockStore } from './adapters/grpc-block-store.js';
+import { InlineChunkProcessor } from './adapters/inline-chunk-processor.js';
+import { WorkerChunkProcessor } from './adapters/worker-chunk-processor.js';
 import { loadAgentConfig } from './config.js';
+import { loadAgentKeys } from './encryption/agent-keys.js';
 import { createAgentJobHandler } from './events/agent-job-handler.js';
 import { FilesDriver } from './hypervisors/files/files-driver.js';
 
@@ -23,6 +28,9 @@ runDaemon('bulwark-agent', async (configPath, rootLog) => {
   rootLog.level = config.logLevel;
   const { site, worker } = config;
   const log = rootLog.child({ site, worker });
+  const keys = await loadAgentKeys(configPath, config.encryption);
+  const chunkWorkers = config.chunkWorkers ?? availableParallelism();
+  log.info({ keyFingerprint: keys?.fingerprint ?? null, chunkWorkers }, 'data path configured');
   const driver = new FilesDriver(config.hypervisor, log.child({ driver: 'files' }));
 
   const nc = await connectNats(config.nats.url, `bulwark-agent-${site}-${worker}`, log);
@@ -32,7 +40,13 @@ runDaemon('bulwark-agent', async (configPath, rootLog) => {
     worker,
     log,
     clock: systemClock,
-    handler: createAgentJobHandler({ driver, clock: systemClock, openBlockStore: (address) => new GrpcBlockStore(address) }),
+    handler: createAgentJobHandler({
+      driver,
+      clock: systemClock,
+      keys,
+      openProcessor: (k) => (chunkWorkers > 0 ? new WorkerChunkProcessor(k, { threads: chunkWorkers }) : new InlineChunkProcessor(k)),
+      openBlockStore: (address) => new GrpcBlockStore(address),
+    }),
   });
   await jobWorker.start();
 

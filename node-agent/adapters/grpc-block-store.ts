@@ -28,6 +28,7 @@ import type { BackupSummary__Output } from '../../shared/rpc/generated/bulwark/v
 import type { PutChunksRequest } from '../../shared/rpc/generated/bulwark/v1/PutChunksRequest.js';
 import type { PutChunksResponse__Output } from '../../shared/rpc/generated/bulwark/v1/PutChunksResponse.js';
 import { createBlockStoreClient, type BlockStoreClient } from '../../shared/rpc/proto-packages.js';
+import { youngGcEvery } from './young-gc.js';
 import type {
   BackupSummary,
   BeginBackupRequest,
@@ -46,6 +47,8 @@ const RETRY_ATTEMPTS = 5;
 
 export class GrpcBlockStore implements BlockStore {
   private readonly client: BlockStoreClient;
+  // Every received message is garbage once its blob has been copied to a chunk thread.
+  private readonly collect = youngGcEvery(GC_EVERY_BYTES);
 
   constructor(readonly address: string) {
     this.client = createBlockStoreClient(address);
@@ -54,7 +57,13 @@ export class GrpcBlockStore implements BlockStore {
   info(): Promise<DatastoreInfo> {
     return this.retrying(async () => {
       const res = await this.unary<GetDatastoreInfoRequest, DatastoreInfo__Output>((req, opts, cb) => this.client.getDatastoreInfo(req, opts, cb), {});
-      return { datastoreId: res.datastoreId, formatVersion: res.formatVersion, chunkSizeBytes: res.chunkSizeBytes, site: res.site };
+      return {
+        datastoreId: res.datastoreId,
+        formatVersion: res.formatVersion,
+        chunkSizeBytes: res.chunkSizeBytes,
+        site: res.site,
+        keyFingerprint: res.keyFingerprint || null,
+      };
     });
   }
 
@@ -71,7 +80,10 @@ export class GrpcBlockStore implements BlockStore {
 
   async *getChunks(digests: readonly Buffer[]): AsyncIterable<FetchedChunk> {
     const stream = this.client.getChunks({ digests: [...digests] });
-    for await (const res of readServerStream(this.address, stream)) yield { digest: res.digest, blob: res.blob };
+    for await (const res of readServerStream(this.address, stream)) {
+      this.collect(res.blob.length);
+      yield { digest: res.digest, blob: res.blob };
+    }
   }
 
   async beginBackup(request: BeginBackupRequest): Promise<BeginBackupResponse> {
@@ -104,8 +116,12 @@ export class GrpcBlockStore implements BlockStore {
     return { chunkCount: res.chunkCount };
   }
 
-  async commitBackup(sessionId: string, stats: Readonly<Record<string, number | string>>): Promise<BackupSummary> {
-    const res = await this.unary<CommitBackupRequest, CommitBackupResponse__Output>((req, opts, cb) => this.client.commitBackup(req, opts, cb), { sessionId, statsJson: JSON.stringify(stats) });
+  async commitBackup(sessionId: string, stats: Readonly<Record<string, number | string>>, contentHmac?: string | null): Promise<BackupSummary> {
+    const res = await this.unary<CommitBackupRequest, CommitBackupResponse__Output>((req, opts, cb) => this.client.commitBackup(req, opts, cb), {
+      sessionId,
+      statsJson: JSON.stringify(stats),
+      contentHmac: contentHmac ?? '',
+    });
     if (!res.backup) throw fromServiceError(new Error('CommitBackup answered without a backup'), this.address);
     return summaryOf(res.backup);
   }
@@ -231,9 +247,14 @@ class ClientStream<Req, Res> {
   }
 }
 
+/** Main-thread scavenge after this many bytes of messages sent or received (young-gc.ts). */
+const GC_EVERY_BYTES = 4 * 1024 * 1024;
+
 class GrpcChunkWriter implements ChunkWriter {
   private readonly stream: ClientStream<PutChunksRequest, PutChunksResponse__Output>;
   private first = true;
+  // grpc-js copies each message twice (protobuf, then framing): garbage the size of the upload.
+  private readonly collect = youngGcEvery(GC_EVERY_BYTES);
 
   constructor(address: string, client: BlockStoreClient, private readonly sessionId: string) {
     this.stream = new ClientStream(address, (cb) => client.putChunks(cb));
@@ -242,6 +263,7 @@ class GrpcChunkWriter implements ChunkWriter {
   write(digest: Buffer, blob: Buffer): Promise<void> {
     const message: PutChunksRequest = this.first ? { sessionId: this.sessionId, digest, blob } : { digest, blob };
     this.first = false;
+    this.collect(blob.length);
     return this.stream.write(message);
   }
 

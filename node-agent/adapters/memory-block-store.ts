@@ -1,12 +1,14 @@
 /**
  * An in-memory BlockStore for tests: the storage contract of blockstore.proto on Maps, with the
- * same checks (each blob's checksum and digest on receipt, every referenced chunk present at
- * commit) and the same idempotency (sessions keyed by job id + attempt). Manifests and indexes
+ * same checks (each blob's checksum, and its digest when unencrypted, on receipt; every
+ * referenced chunk present at commit) and the same idempotency (sessions keyed by job id +
+ * attempt). With a key fingerprint it is an encrypted datastore: it accepts only encrypted blobs
+ * and records the fingerprint and the writer's content HMAC in each manifest. Manifests and indexes
  * are real files built with shared/format, so readers check them as they would real ones.
  * Counters and a one-shot fault switch let tests see and break what crosses the port.
  */
 import type { Clock } from '../../shared/clock.js';
-import { ChunkMissingError, NotFoundError, PreconditionError, ValidationError } from '../../shared/errors.js';
+import { ChunkMissingError, CorruptDataError, NotFoundError, PreconditionError, ValidationError } from '../../shared/errors.js';
 import { checkBlob, decodeBlobChecked } from '../../shared/format/blob.js';
 import { digestHex, DIGEST_BYTES, isZeroDigest } from '../../shared/format/chunk-digest.js';
 import { chunkCountFor, encodeFixedIndex, fixedIndexFileSha256 } from '../../shared/format/fixed-index.js';
@@ -49,6 +51,8 @@ export class MemoryBlockStore implements BlockStore {
     private readonly clock: Clock,
     readonly site = 'test',
     readonly chunkSizeBytes = 64 * 1024,
+    /** The datastore's key fingerprint; null: unencrypted. */
+    readonly keyFingerprint: string | null = null,
   ) {}
 
   /** Makes the next call of `operation` fail with `err`. */
@@ -67,7 +71,13 @@ export class MemoryBlockStore implements BlockStore {
 
   info(): Promise<DatastoreInfo> {
     this.enter('info');
-    return Promise.resolve({ datastoreId: this.datastoreId, formatVersion: 1, chunkSizeBytes: this.chunkSizeBytes, site: this.site });
+    return Promise.resolve({
+      datastoreId: this.datastoreId,
+      formatVersion: 1,
+      chunkSizeBytes: this.chunkSizeBytes,
+      site: this.site,
+      keyFingerprint: this.keyFingerprint,
+    });
   }
 
   findMissing(digests: readonly Buffer[]): Promise<Buffer[]> {
@@ -102,8 +112,9 @@ export class MemoryBlockStore implements BlockStore {
           for (const { digest, blob } of staged) {
             const hex = digestHex(digest);
             this.received.push(hex);
-            checkBlob(blob, `chunk ${hex}`);
-            decodeBlobChecked(blob, digest);
+            const header = checkBlob(blob, `chunk ${hex}`);
+            if (this.keyFingerprint === null) decodeBlobChecked(blob, digest);
+            else if (!header.encrypted) throw new CorruptDataError(`chunk ${hex}`, 'is not encrypted but the datastore is');
             if (this.blobs.has(hex)) {
               chunksAlreadyPresent++;
             } else {
@@ -126,7 +137,8 @@ export class MemoryBlockStore implements BlockStore {
       await Promise.resolve();
       const blob = this.blobs.get(digestHex(digest));
       if (!blob) throw new ChunkMissingError([digestHex(digest)]);
-      yield { digest: Buffer.from(digest), blob };
+      // A copy, as a remote store's would be: the reader owns what it receives.
+      yield { digest: Buffer.from(digest), blob: Buffer.from(blob) };
     }
   }
 
@@ -159,9 +171,11 @@ export class MemoryBlockStore implements BlockStore {
     });
   }
 
-  commitBackup(sessionId: string, stats: Readonly<Record<string, number | string>>): Promise<BackupSummary> {
+  commitBackup(sessionId: string, stats: Readonly<Record<string, number | string>>, contentHmac?: string | null): Promise<BackupSummary> {
     return this.run(() => {
       this.enter('commitBackup');
+      if (this.keyFingerprint !== null && !contentHmac) throw new ValidationError('content_hmac', 'required: the datastore is encrypted');
+      if (this.keyFingerprint === null && contentHmac) throw new ValidationError('content_hmac', 'must be empty: the datastore is not encrypted');
       const session = this.sessionOf(sessionId);
       const { request } = session;
       const backupId = newId(this.clock.nowMs());
@@ -202,6 +216,8 @@ export class MemoryBlockStore implements BlockStore {
           changeTracking: request.changeTracking,
           changeTrackingNote: request.changeTrackingNote,
           chunkSizeBytes: this.chunkSizeBytes,
+          keyFingerprint: this.keyFingerprint,
+          contentHmac: contentHmac ?? null,
           disks,
           stats: { ...stats },
         }),

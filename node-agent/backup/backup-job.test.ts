@@ -6,15 +6,18 @@ import { after, before, describe, it } from 'node:test';
 import { ManualClock } from '../../shared/clock.js';
 import { NotFoundError, UnavailableError } from '../../shared/errors.js';
 import { chunkDigest, digestHex, ZERO_DIGEST } from '../../shared/format/chunk-digest.js';
+import { decodeManifest } from '../../shared/format/manifest.js';
 import { silentLogger } from '../../shared/log.js';
 import type { BackupResult } from '../../shared/messages/results.js';
+import { InlineChunkProcessor } from '../adapters/inline-chunk-processor.js';
 import { MemoryBlockStore } from '../adapters/memory-block-store.js';
+import { WorkerChunkProcessor } from '../adapters/worker-chunk-processor.js';
 import type { FilesHypervisorConfig } from '../config.js';
 import { FilesDriver } from '../hypervisors/files/files-driver.js';
 import type { BackupView, HypervisorDriver } from '../hypervisors/hypervisor.js';
 import { runRestore } from '../restore/restore-job.js';
 import { patchDiskImage, seededBytes, writeDiskImage } from '../testing/disk-images.js';
-import { runBackup, type BackupJobInput, type BackupTuning } from './backup-job.js';
+import { defaultBackupTuning, runBackup, type BackupJobInput, type BackupTuning } from './backup-job.js';
 
 const CHUNK = 64 * 1024;
 const log = silentLogger();
@@ -58,7 +61,7 @@ describe('backup job (files driver, in-memory store)', () => {
     clock.advance(1000);
     const result = await runBackup(
       { jobId: `job-${++jobSeq}`, attempt: 1, vm: 'vm1', mode, ...over },
-      { driver, store, log, clock, progress: (p, d, t) => progress.push([p, d, t]) },
+      { driver, store, log, clock, keys: null, openProcessor: (k) => new WorkerChunkProcessor(k, { threads: 2 }), progress: (p, d, t) => progress.push([p, d, t]) },
       tuning,
     );
     return { result, progress };
@@ -68,7 +71,7 @@ describe('backup job (files driver, in-memory store)', () => {
     const target = join(dir, `restore-${++restoreSeq}-${result.backup.backupId}`);
     const restored = await runRestore(
       { backupId: result.backup.backupId, vm: 'vm1', targetDir: target },
-      { store, log, clock, progress: () => undefined },
+      { store, log, clock, keys: null, openProcessor: (k) => new InlineChunkProcessor(k), progress: () => undefined },
     );
     for (const [name, bytes] of Object.entries(expected)) {
       assert.ok((await readFile(join(target, `${name}.img`))).equals(bytes), `disk ${name} restored byte for byte`);
@@ -230,13 +233,16 @@ describe('backup job (files driver, in-memory store)', () => {
       return original(digests);
     };
     try {
-      const { result } = await backup('auto', {}, { findMissingBatch: 8, maxBufferedBytes: 64 * 1024 * 1024 });
+      const { result } = await backup('auto', {}, { ...defaultBackupTuning, findMissingBatch: 8 });
       assert.ok(Math.max(...sizes) <= 8, `batches of at most 8 (saw ${Math.max(...sizes)})`);
       assert.equal(result.chunksSent, 40);
       sizes.length = 0;
       await patchDiskImage(rootPath, [{ offset: 0, data: seededBytes(14, 40 * CHUNK) }]);
-      const { result: next } = await backup('auto', {}, { findMissingBatch: 256, maxBufferedBytes: 3 * CHUNK });
-      assert.ok(Math.max(...sizes) <= 3, `at most 3 chunks held (saw ${Math.max(...sizes)})`);
+      const { result: next } = await backup('auto', {}, { ...defaultBackupTuning, maxInFlightBytes: 8 * CHUNK });
+      // A batch closes once it holds a quarter of the budget: two chunks, or two and the short tail.
+      assert.ok(Math.max(...sizes) <= 3, `batches of at most a quarter of the budget (saw ${Math.max(...sizes)})`);
+      const stats = decodeManifest(store.manifests.get(next.backup.backupId)!).stats;
+      assert.ok(Number(stats.peakInFlightBytes) <= 8 * CHUNK, `at most 8 chunks in flight (held ${stats.peakInFlightBytes} bytes)`);
       await restoreAndCompare(next, { root: await readFile(rootPath), data: await readFile(dataPath) });
     } finally {
       store.findMissing = original;

@@ -2,28 +2,30 @@
  * The backup job: copies one VM's disks into a storage's datastore.
  *
  * Terms: a *chunk* is a fixed-size, disk-aligned slice of a disk (the datastore's chunk size; the
- * last one may be short); its *digest* is the SHA-256 of its bytes, or ZERO_DIGEST for a chunk of
- * zeros, which is never sent. A *session* is storage's open upload, keyed by job id + attempt.
+ * last one may be short); its *digest* is the SHA-256 of its bytes (HMAC-SHA-256 under the id key
+ * in an encrypted datastore), or ZERO_DIGEST for a chunk of zeros, which is never sent. A
+ * *session* is storage's open upload, keyed by job id + attempt.
  *
- * Flow: read the chunk size; pick full or incremental (auto: incremental from the newest backup
- * of the VM when there is one); open a backup view; BeginBackup (when this attempt already
- * committed, report that backup and read nothing); hash every chunk, ask FindMissing in batches
- * and stream only what is missing on one PutChunks stream; once storage says every chunk is
- * durable, upload each disk's index and commit. Any failure aborts the session and is rethrown.
- * Memory is bounded by one batch of chunks plus the stream's buffer, whatever the disk size.
+ * Flow: read the datastore info and refuse, before anything changes, a datastore whose key is not
+ * the agent's; pick full or incremental (auto: incremental from the newest backup of the VM when
+ * there is one); open a backup view; BeginBackup (when this attempt already committed, report
+ * that backup and read nothing); run the chunk pipeline (chunk-pipeline.ts: hash, FindMissing in
+ * batches, send only what is missing on one PutChunks stream, in bounded memory); once storage
+ * says every chunk is durable, upload each disk's index and commit, with the content HMAC when
+ * the agent holds a key. Any failure aborts the session and is rethrown.
  */
 import type { Clock } from '../../shared/clock.js';
-import { CancelledError, CorruptDataError } from '../../shared/errors.js';
-import { DIGEST_BYTES } from '../../shared/format/chunk-digest.js';
-import { chunkCountFor } from '../../shared/format/fixed-index.js';
+import type { DatastoreKeys } from '../../shared/crypto/datastore-keys.js';
+import { CorruptDataError } from '../../shared/errors.js';
 import { decodeManifest } from '../../shared/format/manifest.js';
 import type { Logger } from '../../shared/log.js';
 import type { BackupMode } from '../../shared/messages/jobs.js';
 import type { BackupRecord, BackupResult } from '../../shared/messages/results.js';
-import type { BackupView, HypervisorDriver } from '../hypervisors/hypervisor.js';
+import { backupContentHmac, requireDatastoreKey } from '../encryption/datastore-key.js';
+import type { HypervisorDriver } from '../hypervisors/hypervisor.js';
 import type { BackupSummary, BlockStore } from '../ports/block-store.js';
-import { ChunkUploader } from './chunk-uploader.js';
-import { readChunks } from './disk-chunker.js';
+import type { OpenChunkProcessor } from '../ports/chunk-processor.js';
+import { ChunkPipeline, defaultPipelineTuning, type PipelineTuning } from './chunk-pipeline.js';
 
 export interface BackupJobInput {
   readonly jobId: string;
@@ -38,23 +40,15 @@ export interface BackupJobDeps {
   readonly log: Logger;
   readonly clock: Clock;
   readonly signal?: AbortSignal;
+  /** The datastore key the agent holds, or null; it must be the datastore's. */
+  readonly keys: DatastoreKeys | null;
+  /** Opens the hashing and encoding workers for this job (closed when it ends). */
+  readonly openProcessor: OpenChunkProcessor;
   progress(phase: string, doneBytes: number, totalBytes: number): void;
 }
 
-export interface BackupTuning {
-  /** Most digests per FindMissing call. */
-  readonly findMissingBatch: number;
-  /** Most chunk bytes held while a FindMissing batch fills. */
-  readonly maxBufferedBytes: number;
-}
-
-export const defaultBackupTuning: BackupTuning = { findMissingBatch: 256, maxBufferedBytes: 64 * 1024 * 1024 };
-
-interface Counters {
-  bytesRead: number;
-  chunksTotal: number;
-  chunksZero: number;
-}
+export type BackupTuning = PipelineTuning;
+export const defaultBackupTuning: BackupTuning = defaultPipelineTuning;
 
 /** Runs one backup; returns what it made (or what this attempt had already made). */
 export async function runBackup(
@@ -66,6 +60,7 @@ export async function runBackup(
   const log = deps.log.child({ vm: input.vm });
   const startMs = clock.nowMs();
   const info = await store.info();
+  requireDatastoreKey(info, deps.keys);
   const { mode, parentBackupId } = await chooseMode(store, input, log);
 
   const view = await deps.driver.openBackupView(input.vm);
@@ -73,7 +68,8 @@ export async function runBackup(
   // lets the view drop its checkpoint (a redelivered attempt made its backup from an older view).
   let success = false;
   let sessionId: string | undefined;
-  let uploader: ChunkUploader | undefined;
+  let pipeline: ChunkPipeline | undefined;
+  const processor = deps.openProcessor(deps.keys);
   try {
     const begin = await store.beginBackup({
       vm: input.vm,
@@ -101,42 +97,44 @@ export async function runBackup(
     }
     sessionId = begin.sessionId;
     const chunkSizeBytes = begin.chunkSizeBytes || info.chunkSizeBytes;
-    const maxBatch = Math.max(1, Math.min(tuning.findMissingBatch, Math.floor(tuning.maxBufferedBytes / chunkSizeBytes)));
-    uploader = new ChunkUploader(store, sessionId, maxBatch, tuning.maxBufferedBytes);
-    log.info({ mode, parentBackupId, chunkSizeBytes, sessionId }, 'backup started');
+    log.info({ mode, parentBackupId, chunkSizeBytes, sessionId, encrypted: deps.keys !== null }, 'backup started');
 
-    const counters: Counters = { bytesRead: 0, chunksTotal: 0, chunksZero: 0 };
-    const indexes = await readDisks(view, chunkSizeBytes, uploader, counters, deps);
-    deps.progress('commit', counters.bytesRead, counters.bytesRead);
-    const totals = await uploader.close();
+    const totalBytes = view.disks.reduce((sum, d) => sum + d.sizeBytes, 0);
+    pipeline = new ChunkPipeline(store, sessionId, processor, chunkSizeBytes, tuning, deps.signal);
+    const { indexes, totals } = await pipeline.run(view.disks, (done) => deps.progress('read', done, totalBytes));
+    deps.progress('commit', pipeline.bytesRead, pipeline.bytesRead);
     for (const [disk, digests] of indexes) await store.putIndex(sessionId, disk, digests);
     const durationMs = clock.nowMs() - startMs;
     const stats = {
-      bytesRead: counters.bytesRead,
-      chunksTotal: counters.chunksTotal,
-      chunksZero: counters.chunksZero,
-      chunksSent: uploader.chunksSent,
-      bytesSent: uploader.bytesSent,
+      bytesRead: pipeline.bytesRead,
+      chunksTotal: pipeline.chunksTotal,
+      chunksZero: pipeline.chunksZero,
+      chunksSent: pipeline.chunksSent,
+      bytesSent: pipeline.bytesSent,
       chunksWritten: totals.chunksWritten,
       chunksAlreadyPresent: totals.chunksAlreadyPresent,
+      peakInFlightBytes: pipeline.peakInFlightBytes,
       durationMs,
     };
-    const summary = await store.commitBackup(sessionId, stats);
+    const contentHmac = deps.keys
+      ? backupContentHmac(deps.keys, input.vm, chunkSizeBytes, view.disks.map((d) => ({ name: d.name, sizeBytes: d.sizeBytes, digests: indexes.get(d.name) ?? Buffer.alloc(0) })))
+      : null;
+    const summary = await store.commitBackup(sessionId, stats, contentHmac);
     success = true;
     const backup = recordOf(summary, info.site);
     log.info({ backupId: backup.backupId, ...stats }, 'backup committed');
     return {
       backup,
       alreadyCommitted: false,
-      bytesRead: counters.bytesRead,
-      chunksTotal: counters.chunksTotal,
-      chunksZero: counters.chunksZero,
-      chunksSent: uploader.chunksSent,
-      bytesSent: uploader.bytesSent,
+      bytesRead: pipeline.bytesRead,
+      chunksTotal: pipeline.chunksTotal,
+      chunksZero: pipeline.chunksZero,
+      chunksSent: pipeline.chunksSent,
+      bytesSent: pipeline.bytesSent,
       durationMs: clock.nowMs() - startMs,
     };
   } catch (err) {
-    uploader?.abort();
+    pipeline?.abort();
     if (sessionId !== undefined) {
       await store.abortBackup(sessionId).catch((abortErr: unknown) => {
         log.warn({ err: abortErr, sessionId }, 'abort of the backup session failed; storage drops it later');
@@ -144,38 +142,9 @@ export async function runBackup(
     }
     throw err;
   } finally {
+    await processor.close();
     await view.finish(success).catch((err: unknown) => log.warn({ err, success }, 'closing the backup view failed'));
   }
-}
-
-/** Reads every disk, offers its non-zero chunks to the uploader, returns each disk's digests. */
-async function readDisks(
-  view: BackupView,
-  chunkSizeBytes: number,
-  uploader: ChunkUploader,
-  counters: Counters,
-  deps: BackupJobDeps,
-): Promise<Map<string, Buffer>> {
-  const totalBytes = view.disks.reduce((sum, d) => sum + d.sizeBytes, 0);
-  const indexes = new Map<string, Buffer>();
-  for (const disk of view.disks) {
-    // Zero-filled: every position starts as ZERO_DIGEST and only non-zero chunks overwrite it.
-    const digests = Buffer.alloc(chunkCountFor(disk.sizeBytes, chunkSizeBytes) * DIGEST_BYTES);
-    for await (const chunk of readChunks(disk, chunkSizeBytes)) {
-      if (deps.signal?.aborted) throw new CancelledError('backup cancelled');
-      counters.bytesRead += chunk.data.length;
-      counters.chunksTotal++;
-      if (chunk.zero) {
-        counters.chunksZero++;
-      } else {
-        chunk.digest.copy(digests, chunk.index * DIGEST_BYTES);
-        await uploader.offer(chunk.digest, chunk.data);
-      }
-      deps.progress('read', counters.bytesRead, totalBytes);
-    }
-    indexes.set(disk.name, digests);
-  }
-  return indexes;
 }
 
 /** Full, or incremental from the newest backup of the VM in this store. */

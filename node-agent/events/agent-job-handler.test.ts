@@ -8,6 +8,7 @@ import { PreconditionError } from '../../shared/errors.js';
 import { silentLogger } from '../../shared/log.js';
 import type { JobMessage } from '../../shared/messages/jobs.js';
 import type { JobContext } from '../../shared/nats/job-worker.js';
+import { InlineChunkProcessor } from '../adapters/inline-chunk-processor.js';
 import { MemoryBlockStore } from '../adapters/memory-block-store.js';
 import { FilesDriver } from '../hypervisors/files/files-driver.js';
 import { seededBytes, writeDiskImage } from '../testing/disk-images.js';
@@ -36,6 +37,8 @@ describe('agent job handler', () => {
     handler = createAgentJobHandler({
       driver,
       clock,
+      keys: null,
+      openProcessor: (k) => new InlineChunkProcessor(k),
       openBlockStore: (address) => {
         opened.push(address);
         return Object.assign(Object.create(store) as MemoryBlockStore, { close: () => void closed++ });
@@ -59,7 +62,7 @@ describe('agent job handler', () => {
       attempt: 1,
       createdAt,
       kind: 'restore',
-      params: { backupId: outcome.result.backup.backupId, vm: 'vm1', targetDir, storage },
+      params: { backupId: outcome.result.backup.backupId, vm: 'vm1', targetDir, storage, verifyOnly: false },
     };
     const restored = await handler(restore, ctx);
     assert.ok(restored.kind === 'restore');

@@ -19,6 +19,8 @@ export interface BackupDisk {
   readonly changeTracking: ChangeTracking;
   /** Reads exactly `length` bytes at `offset` (within the disk). */
   read(offset: number, length: number): Promise<Buffer>;
+  /** Fills `target` with the bytes at `offset`, when the driver can (the backup reuses its buffers). */
+  readInto?(target: Buffer, offset: number): Promise<void>;
 }
 
 /** A consistent view of a VM's disks for the time of one backup. */

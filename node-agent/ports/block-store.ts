@@ -11,6 +11,8 @@ export interface DatastoreInfo {
   readonly formatVersion: number;
   readonly chunkSizeBytes: number;
   readonly site: string;
+  /** Fingerprint of the key its chunks are encrypted with; null: an unencrypted datastore. */
+  readonly keyFingerprint: string | null;
 }
 
 /** A disk of a backup being opened. */
@@ -88,8 +90,11 @@ export interface BlockStore {
   beginBackup(request: BeginBackupRequest): Promise<BeginBackupResponse>;
   /** Uploads the whole digest list of one disk of a session (concatenated 32-byte digests). */
   putIndex(sessionId: string, disk: string, digests: Buffer): Promise<{ chunkCount: number }>;
-  /** Writes the manifest after storage checked every referenced chunk is present. */
-  commitBackup(sessionId: string, stats: Readonly<Record<string, number | string>>): Promise<BackupSummary>;
+  /**
+   * Writes the manifest after storage checked every referenced chunk is present. `contentHmac`
+   * (the key holder's HMAC over the backup's content) is recorded in it when given.
+   */
+  commitBackup(sessionId: string, stats: Readonly<Record<string, number | string>>, contentHmac?: string | null): Promise<BackupSummary>;
   /** Drops an open session (chunks stay: they are content-addressed). */
   abortBackup(sessionId: string): Promise<void>;
   /** Committed backups, of one VM or of all. */

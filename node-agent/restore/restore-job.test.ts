@@ -5,18 +5,21 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ManualClock } from '../../shared/clock.js';
+import type { DatastoreKeys } from '../../shared/crypto/datastore-keys.js';
 import { ChunkMissingError, CorruptDataError, PreconditionError } from '../../shared/errors.js';
 import { chunkDigest, digestHex } from '../../shared/format/chunk-digest.js';
 import { encodeBlob } from '../../shared/format/blob.js';
 import { silentLogger } from '../../shared/log.js';
+import { InlineChunkProcessor } from '../adapters/inline-chunk-processor.js';
 import { MemoryBlockStore } from '../adapters/memory-block-store.js';
 import { runBackup } from '../backup/backup-job.js';
 import { FilesDriver } from '../hypervisors/files/files-driver.js';
 import { seededBytes, writeDiskImage } from '../testing/disk-images.js';
-import { runRestore, type RestoreTuning } from './restore-job.js';
+import { defaultRestoreTuning, runRestore, type RestoreTuning } from './restore-job.js';
 
 const CHUNK = 64 * 1024;
 const log = silentLogger();
+const plain = { keys: null, openProcessor: (k: DatastoreKeys | null) => new InlineChunkProcessor(k) };
 
 describe('restore job (in-memory store)', () => {
   let dir: string;
@@ -33,7 +36,7 @@ describe('restore job (in-memory store)', () => {
   const restore = (id: string, over: { vm?: string; targetDir?: string } = {}, tuning?: RestoreTuning) =>
     runRestore(
       { backupId: id, vm: over.vm ?? 'vm1', targetDir: over.targetDir ?? join(dir, `out-${++seq}`) },
-      { store, log, clock, progress: () => undefined },
+      { store, log, clock, progress: () => undefined, ...plain },
       tuning,
     );
 
@@ -60,7 +63,7 @@ describe('restore job (in-memory store)', () => {
       },
       log,
     );
-    const deps = { driver, store, log, clock, progress: () => undefined };
+    const deps = { driver, store, log, clock, progress: () => undefined, ...plain };
     backupId = (await runBackup({ jobId: 'j1', attempt: 1, vm: 'vm1', mode: 'full' }, deps)).backup.backupId;
     clock.advance(1000);
     otherBackupId = (await runBackup({ jobId: 'j2', attempt: 1, vm: 'vm2', mode: 'full' }, deps)).backup.backupId;
@@ -82,8 +85,8 @@ describe('restore job (in-memory store)', () => {
       const target = join(dir, 'nested', 'target');
       const result = await runRestore(
         { backupId, vm: 'vm1', targetDir: target },
-        { store, log, clock, progress: (_p, done, total) => progress.push(done / total) },
-        { getChunksBatch: 2 },
+        { store, log, clock, ...plain, progress: (_p, done, total) => progress.push(done / total) },
+        { ...defaultRestoreTuning, getChunksBatch: 2 },
       );
       const path = join(target, 'disk0.img');
       assert.deepEqual(result.disks, [{ name: 'disk0', path, sizeBytes: size }]);
@@ -113,9 +116,9 @@ describe('restore job (in-memory store)', () => {
     await writeDiskImage(path, chunks * CHUNK, Array.from({ length: chunks }, (_, i) => ({ offset: i * CHUNK, data: seededBytes(100 + i, 4096) })));
     const driver = new FilesDriver({ kind: 'files', vms: [{ name: 'vm3', disks: [{ name: 'disk0', path }] }] }, log);
     clock.advance(1000);
-    const made = await runBackup({ jobId: 'j3', attempt: 1, vm: 'vm3', mode: 'full' }, { driver, store, log, clock, progress: () => undefined });
+    const made = await runBackup({ jobId: 'j3', attempt: 1, vm: 'vm3', mode: 'full' }, { driver, store, log, clock, progress: () => undefined, ...plain });
     const target = join(dir, 'partly-out');
-    await runRestore({ backupId: made.backup.backupId, vm: 'vm3', targetDir: target }, { store, log, clock, progress: () => undefined });
+    await runRestore({ backupId: made.backup.backupId, vm: 'vm3', targetDir: target }, { store, log, clock, progress: () => undefined, ...plain });
     const restored = join(target, 'disk0.img');
     assert.ok((await readFile(restored)).equals(await readFile(path)));
     const allocated = (await stat(restored)).blocks * 512;

@@ -1,32 +1,44 @@
 /**
- * The restore job: writes a backup's disks into a target directory as sparse raw images.
+ * The restore job: writes a backup's disks into a target directory as sparse raw images, or, for
+ * a deep verify (`verifyOnly`), reads and checks everything the same way and writes nothing.
  *
- * Everything is checked before a byte is written: the manifest (self-checking, and it must name
- * the requested backup and VM), each disk's index (its file SHA-256 must equal the manifest's),
- * and that no `<disk>.img` exists yet. Each disk is written to `<disk>.img.partial`: truncated
- * to the disk size (all holes), then every non-zero chunk is fetched with GetChunks in batches
- * (each distinct digest once per batch), checked against its digest and written at every offset
- * that uses it; zero chunks stay holes. Then fsync, rename to `<disk>.img`, fsync the directory:
- * a crash leaves a `.partial` file (overwritten by the next attempt), never a torn `.img`.
+ * Everything is checked before a byte is written: the datastore's key is the agent's (else a
+ * PreconditionError naming both fingerprints), the manifest (self-checking, it must name the
+ * requested backup and VM, and, when the agent holds the key, carry the writer's content HMAC),
+ * each disk's index (its file SHA-256 must equal the manifest's), and that no `<disk>.img` exists
+ * yet. Each disk is written to `<disk>.img.partial`: truncated to the disk size (all holes), then
+ * every non-zero chunk is fetched with GetChunks in batches (each distinct digest once per batch,
+ * several batches in flight), decoded and checked by the chunk processor (decrypt, digest) and
+ * written at every offset that uses it, its zero 4 KiB blocks left as holes. Only when every disk
+ * is complete and fsynced are the files renamed to `<disk>.img` and the directory fsynced; a
+ * failure removes the partial files. A crash leaves `.partial` files (overwritten by the next
+ * attempt), never a torn `.img`. Memory: at most `maxInFlightBytes` of fetched chunks per disk.
  */
 import { constants } from 'node:fs';
-import { access, mkdir, open, rename, type FileHandle } from 'node:fs/promises';
+import { access, mkdir, open, rename, rm, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Clock } from '../../shared/clock.js';
+import type { DatastoreKeys } from '../../shared/crypto/datastore-keys.js';
 import { CancelledError, ChunkMissingError, CorruptDataError, PreconditionError } from '../../shared/errors.js';
-import { decodeBlobChecked } from '../../shared/format/blob.js';
 import { digestHex, isZeroChunk, isZeroDigest } from '../../shared/format/chunk-digest.js';
 import { decodeFixedIndex, digestAt, fixedIndexFileSha256, type FixedIndex } from '../../shared/format/fixed-index.js';
 import { decodeManifest, type Manifest } from '../../shared/format/manifest.js';
 import { fsyncDir } from '../../shared/fs/atomic-file.js';
 import type { Logger } from '../../shared/log.js';
 import type { RestoreResult } from '../../shared/messages/results.js';
+import { Semaphore } from '../backup/semaphore.js';
+import { TaskGroup } from '../backup/task-group.js';
+import { requireDatastoreKey, requireSignedManifest } from '../encryption/datastore-key.js';
 import type { BlockStore } from '../ports/block-store.js';
+import type { ChunkProcessor, OpenChunkProcessor } from '../ports/chunk-processor.js';
 
 export interface RestoreJobInput {
   readonly backupId: string;
   readonly vm: string;
+  /** Ignored when `verifyOnly`. */
   readonly targetDir: string;
+  /** Read and check everything, write nothing. */
+  readonly verifyOnly?: boolean;
 }
 
 export interface RestoreJobDeps {
@@ -34,15 +46,23 @@ export interface RestoreJobDeps {
   readonly log: Logger;
   readonly clock: Clock;
   readonly signal?: AbortSignal;
+  /** The datastore key the agent holds, or null; it must be the datastore's. */
+  readonly keys: DatastoreKeys | null;
+  /** Opens the decoding workers for this job (closed when it ends). */
+  readonly openProcessor: OpenChunkProcessor;
   progress(phase: string, doneBytes: number, totalBytes: number): void;
 }
 
 export interface RestoreTuning {
   /** Most distinct digests per GetChunks call. */
   readonly getChunksBatch: number;
+  /** Most GetChunks calls at once. */
+  readonly getChunksInFlight: number;
+  /** Most fetched chunk bytes held (decoding or being written) at once. */
+  readonly maxInFlightBytes: number;
 }
 
-export const defaultRestoreTuning: RestoreTuning = { getChunksBatch: 64 };
+export const defaultRestoreTuning: RestoreTuning = { getChunksBatch: 32, getChunksInFlight: 3, maxInFlightBytes: 24 * 1024 * 1024 };
 
 interface PlannedDisk {
   readonly name: string;
@@ -51,51 +71,80 @@ interface PlannedDisk {
   readonly index: FixedIndex;
 }
 
-interface Progress {
+interface RestoreRun {
+  readonly deps: RestoreJobDeps;
+  readonly tuning: RestoreTuning;
+  readonly processor: ChunkProcessor;
+  readonly verifyOnly: boolean;
+  /** Verify only: the plaintext length of each digest already checked, so it is fetched once per job. */
+  readonly verified: Map<string, number>;
+  /** Partial files created so far (removed on failure). */
+  readonly partials: string[];
   doneBytes: number;
   readonly totalBytes: number;
   bytesWritten: number;
   chunksFetched: number;
 }
 
-/** Restores one backup; refuses to overwrite an existing disk image. */
+/** Restores (or verifies) one backup; refuses to overwrite an existing disk image. */
 export async function runRestore(
   input: RestoreJobInput,
   deps: RestoreJobDeps,
   tuning: RestoreTuning = defaultRestoreTuning,
 ): Promise<RestoreResult> {
   const { store, clock } = deps;
-  const log = deps.log.child({ backupId: input.backupId, vm: input.vm });
+  const verifyOnly = input.verifyOnly ?? false;
+  const log = deps.log.child({ backupId: input.backupId, vm: input.vm, verifyOnly });
   const startMs = clock.nowMs();
   const info = await store.info();
+  requireDatastoreKey(info, deps.keys);
   const manifest = await fetchManifest(store, input);
+  if (deps.keys) requireSignedManifest(manifest, deps.keys);
   const disks: PlannedDisk[] = [];
   for (const disk of manifest.disks) {
     const path = join(input.targetDir, `${disk.name}.img`);
-    if (await exists(path)) throw new PreconditionError(`${path} already exists; refusing to overwrite it`, { path });
+    if (!verifyOnly && (await exists(path))) throw new PreconditionError(`${path} already exists; refusing to overwrite it`, { path });
     disks.push({ name: disk.name, sizeBytes: disk.sizeBytes, path, index: await fetchIndex(store, manifest, disk.name) });
   }
-  await mkdir(input.targetDir, { recursive: true });
-  log.info({ disks: disks.length, targetDir: input.targetDir }, 'restore started');
+  if (!verifyOnly) await mkdir(input.targetDir, { recursive: true });
+  log.info({ disks: disks.length, targetDir: verifyOnly ? null : input.targetDir }, verifyOnly ? 'verify with the key started' : 'restore started');
 
-  const progress: Progress = {
+  const run: RestoreRun = {
+    deps,
+    tuning,
+    processor: deps.openProcessor(deps.keys),
+    verifyOnly,
+    verified: new Map(),
+    partials: [],
     doneBytes: 0,
     totalBytes: disks.reduce((sum, d) => sum + d.sizeBytes, 0),
     bytesWritten: 0,
     chunksFetched: 0,
   };
-  for (const disk of disks) await restoreDisk(disk, progress, deps, tuning);
-  await fsyncDir(input.targetDir);
+  try {
+    for (const disk of disks) await restoreDisk(disk, run);
+    if (!verifyOnly) {
+      for (const disk of disks) await rename(`${disk.path}.partial`, disk.path);
+      await fsyncDir(input.targetDir);
+    }
+  } catch (err) {
+    await Promise.all(run.partials.map((p) => rm(p, { force: true }).catch(() => undefined)));
+    throw err;
+  } finally {
+    await run.processor.close();
+  }
+  deps.progress(verifyOnly ? 'verify' : 'restore', run.totalBytes, run.totalBytes);
 
   const durationMs = clock.nowMs() - startMs;
-  log.info({ bytesWritten: progress.bytesWritten, chunksFetched: progress.chunksFetched, durationMs }, 'restore finished');
+  log.info({ bytesWritten: run.bytesWritten, chunksFetched: run.chunksFetched, durationMs }, verifyOnly ? 'verify with the key finished' : 'restore finished');
   return {
     backupId: manifest.backupId,
+    verifyOnly,
     site: info.site,
-    targetDir: input.targetDir,
-    disks: disks.map((d) => ({ name: d.name, path: d.path, sizeBytes: d.sizeBytes })),
-    bytesWritten: progress.bytesWritten,
-    chunksFetched: progress.chunksFetched,
+    targetDir: verifyOnly ? '' : input.targetDir,
+    disks: verifyOnly ? [] : disks.map((d) => ({ name: d.name, path: d.path, sizeBytes: d.sizeBytes })),
+    bytesWritten: run.bytesWritten,
+    chunksFetched: run.chunksFetched,
     durationMs,
   };
 }
@@ -127,60 +176,107 @@ async function fetchIndex(store: BlockStore, manifest: Manifest, diskName: strin
   return index;
 }
 
-async function restoreDisk(disk: PlannedDisk, progress: Progress, deps: RestoreJobDeps, tuning: RestoreTuning): Promise<void> {
-  const partial = `${disk.path}.partial`;
-  const handle = await open(partial, 'w', 0o640);
+/** The distinct digests of one GetChunks call and the chunk positions that use each. */
+type Batch = Map<string, { digest: Buffer; positions: number[] }>;
+
+async function restoreDisk(disk: PlannedDisk, run: RestoreRun): Promise<void> {
+  const { deps, tuning } = run;
+  const { index } = disk;
+  const chunkSize = index.chunkSizeBytes;
+  const lengthAt = (i: number) => Math.min(chunkSize, disk.sizeBytes - i * chunkSize);
+  const phase = run.verifyOnly ? 'verify' : 'restore';
+  let handle: FileHandle | undefined;
+  if (!run.verifyOnly) {
+    const partial = `${disk.path}.partial`;
+    handle = await open(partial, 'w', 0o640);
+    run.partials.push(partial);
+  }
   try {
-    await handle.truncate(disk.sizeBytes);
-    const { index } = disk;
-    const chunkSize = index.chunkSizeBytes;
-    const lengthAt = (i: number) => Math.min(chunkSize, disk.sizeBytes - i * chunkSize);
-    // digest (latin1 key) -> the chunk positions that use it, for one batch of distinct digests.
-    let batch = new Map<string, { digest: Buffer; positions: number[] }>();
-    const fetchBatch = async () => {
+    await handle?.truncate(disk.sizeBytes);
+    const budget = new Semaphore(Math.max(tuning.maxInFlightBytes, 2 * chunkSize));
+    const calls = new Semaphore(Math.max(1, tuning.getChunksInFlight));
+    const tasks = new TaskGroup((err) => {
+      budget.fail(err);
+      calls.fail(err);
+    });
+
+    const write = async (entry: { digest: Buffer; positions: number[] }, blob: Buffer): Promise<void> => {
+      try {
+        const plaintext = await run.processor.decode(blob, entry.digest);
+        run.chunksFetched++;
+        if (run.verifyOnly) run.verified.set(entry.digest.toString('latin1'), plaintext.length);
+        for (const i of entry.positions) {
+          if (plaintext.length !== lengthAt(i)) {
+            throw new CorruptDataError(`chunk ${digestHex(entry.digest)}`, `is ${plaintext.length} bytes, position ${i} needs ${lengthAt(i)}`);
+          }
+          if (handle) {
+            await writeSparse(handle, plaintext, i * chunkSize);
+            run.bytesWritten += plaintext.length;
+          }
+        }
+      } finally {
+        budget.release(chunkSize);
+      }
+    };
+
+    const fetch = async (wanted: Batch): Promise<void> => {
+      try {
+        for await (const { digest, blob } of deps.store.getChunks([...wanted.values()].map((w) => w.digest))) {
+          const key = digest.toString('latin1');
+          const entry = wanted.get(key);
+          if (!entry) throw new CorruptDataError(`chunk ${digestHex(digest)}`, 'sent by storage but not requested');
+          wanted.delete(key);
+          await budget.acquire(chunkSize);
+          tasks.spawn(() => write(entry, blob));
+        }
+        if (wanted.size > 0) {
+          throw new ChunkMissingError([...wanted.values()].map((w) => digestHex(w.digest)), { disk: disk.name });
+        }
+      } finally {
+        calls.release();
+      }
+    };
+
+    let batch: Batch = new Map();
+    const dispatch = async (): Promise<void> => {
       if (batch.size === 0) return;
       const wanted = batch;
       batch = new Map();
-      for await (const { digest, blob } of deps.store.getChunks([...wanted.values()].map((w) => w.digest))) {
-        const key = digest.toString('latin1');
-        const entry = wanted.get(key);
-        if (!entry) throw new CorruptDataError(`chunk ${digestHex(digest)}`, 'sent by storage but not requested');
-        wanted.delete(key);
-        const plaintext = decodeBlobChecked(blob, entry.digest);
-        progress.chunksFetched++;
-        for (const i of entry.positions) {
-          if (plaintext.length !== lengthAt(i)) {
-            throw new CorruptDataError(`chunk ${digestHex(digest)}`, `is ${plaintext.length} bytes, position ${i} needs ${lengthAt(i)}`);
-          }
-          await writeSparse(handle, plaintext, i * chunkSize);
-          progress.bytesWritten += plaintext.length;
-        }
-      }
-      if (wanted.size > 0) {
-        throw new ChunkMissingError([...wanted.values()].map((w) => digestHex(w.digest)), { disk: disk.name });
-      }
+      await calls.acquire();
+      tasks.spawn(() => fetch(wanted));
     };
-    for (let i = 0; i < index.chunkCount; i++) {
-      if (deps.signal?.aborted) throw new CancelledError('restore cancelled');
-      const digest = digestAt(index, i);
-      if (!isZeroDigest(digest)) {
+    try {
+      for (let i = 0; i < index.chunkCount; i++) {
+        if (deps.signal?.aborted) throw new CancelledError(`${phase} cancelled`);
+        if (tasks.failure) throw tasks.failure;
+        const digest = digestAt(index, i);
+        run.doneBytes += lengthAt(i);
+        if (isZeroDigest(digest)) continue;
         const key = digest.toString('latin1');
+        const checkedLength = run.verified.get(key);
+        if (checkedLength !== undefined) {
+          if (checkedLength !== lengthAt(i)) {
+            throw new CorruptDataError(`chunk ${digestHex(digest)}`, `is ${checkedLength} bytes, position ${i} needs ${lengthAt(i)}`);
+          }
+          continue;
+        }
         const entry = batch.get(key);
         if (entry) entry.positions.push(i);
         else batch.set(key, { digest: Buffer.from(digest), positions: [i] });
-        if (batch.size >= tuning.getChunksBatch) await fetchBatch();
+        if (batch.size >= tuning.getChunksBatch) await dispatch();
+        // The final report waits until everything is written.
+        if (run.doneBytes < run.totalBytes) deps.progress(phase, run.doneBytes, run.totalBytes);
       }
-      progress.doneBytes += lengthAt(i);
-      // The final report waits until the data is written (below).
-      if (progress.doneBytes < progress.totalBytes) deps.progress('restore', progress.doneBytes, progress.totalBytes);
+      await dispatch();
+    } catch (err) {
+      tasks.fail(err);
     }
-    await fetchBatch();
-    await handle.sync();
+    await tasks.settled();
+    if (tasks.failure) throw tasks.failure;
+    await handle?.sync();
   } finally {
-    await handle.close();
+    await handle?.close();
   }
-  await rename(partial, disk.path);
-  deps.progress('restore', progress.doneBytes, progress.totalBytes);
 }
 
 /** Filesystem block size for holes: zero blocks of a chunk stay unallocated in the new file. */

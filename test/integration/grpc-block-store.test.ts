@@ -4,17 +4,20 @@
  * to their classes, and a whole backup and restore through the adapter, compared byte for byte.
  */
 import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { GrpcBlockStore } from '../../node-agent/adapters/grpc-block-store.js';
+import { WorkerChunkProcessor } from '../../node-agent/adapters/worker-chunk-processor.js';
 import { runBackup } from '../../node-agent/backup/backup-job.js';
 import { FilesDriver } from '../../node-agent/hypervisors/files/files-driver.js';
 import { runRestore } from '../../node-agent/restore/restore-job.js';
 import { seededBytes, writeDiskImage } from '../../node-agent/testing/disk-images.js';
 import { systemClock } from '../../shared/clock.js';
-import { ChunkMissingError, CorruptDataError, NotFoundError, UnavailableError } from '../../shared/errors.js';
+import { ChunkMissingError, CorruptDataError, NotFoundError, PreconditionError, UnavailableError } from '../../shared/errors.js';
+import { generateKeyMaterial, keysFromMaterial, type DatastoreKeys } from '../../shared/crypto/datastore-keys.js';
 import { encodeBlob } from '../../shared/format/blob.js';
 import { chunkDigest, DIGEST_BYTES } from '../../shared/format/chunk-digest.js';
 import { decodeFixedIndex } from '../../shared/format/fixed-index.js';
@@ -48,6 +51,7 @@ describe('GrpcBlockStore against the real BlockStore service', () => {
     assert.equal(info.chunkSizeBytes, CHUNK);
     assert.equal(info.site, 'site-x');
     assert.ok(info.datastoreId.length > 0);
+    assert.equal(info.keyFingerprint, null);
   });
 
   it('streams many blobs on one PutChunks, indexes in parts, and reads them back', async () => {
@@ -143,16 +147,58 @@ describe('GrpcBlockStore against the real BlockStore service', () => {
     const driver = new FilesDriver({ kind: 'files', vms: [{ name: 'vm', disks: [{ name: 'd0', path }] }] }, log);
     const result = await runBackup(
       { jobId: newId(), attempt: 1, vm: 'vm', mode: 'auto' },
-      { driver, store, log, clock: systemClock, progress: () => undefined },
+      { driver, store, log, clock: systemClock, progress: () => undefined, keys: null, openProcessor: (k) => new WorkerChunkProcessor(k, { threads: 2 }) },
     );
     assert.equal(result.backup.site, 'site-x');
     const target = join(dir, 'restored');
     const restored = await runRestore(
       { backupId: result.backup.backupId, vm: 'vm', targetDir: target },
-      { store, log, clock: systemClock, progress: () => undefined },
+      { store, log, clock: systemClock, progress: () => undefined, keys: null, openProcessor: (k) => new WorkerChunkProcessor(k, { threads: 2 }) },
     );
     assert.equal(restored.disks[0]!.path, join(target, 'd0.img'));
     assert.ok((await readFile(join(target, 'd0.img'))).equals(await readFile(path)));
     assert.ok((await stat(join(target, 'd0.img'))).blocks * 512 < size);
+  });
+
+  it('backs up, restores and verifies an encrypted datastore through the adapter; a wrong key changes nothing', async () => {
+    const keys = keysFromMaterial(generateKeyMaterial());
+    const encrypted = await startTestStorage(join(dir, 'encrypted'), 'site-e', systemClock, CHUNK, { keyFingerprint: keys.fingerprint });
+    const eStore = new GrpcBlockStore(encrypted.address);
+    try {
+      assert.equal((await eStore.info()).keyFingerprint, keys.fingerprint);
+      const path = join(dir, 'secret.raw');
+      const size = 3 * 1024 * 1024 + 4321;
+      await writeDiskImage(path, size, [
+        { offset: 0, data: Buffer.from('confidential\n'.repeat(50_000)) },
+        { offset: 2 * 1024 * 1024, data: seededBytes(9, 1024 * 1024 + 4321) },
+      ]);
+      const driver = new FilesDriver({ kind: 'files', vms: [{ name: 'vm', disks: [{ name: 'd0', path }] }] }, log);
+      const deps = { log, clock: systemClock, progress: () => undefined, openProcessor: (k: DatastoreKeys | null) => new WorkerChunkProcessor(k, { threads: 2 }) };
+      const result = await runBackup({ jobId: newId(), attempt: 1, vm: 'vm', mode: 'auto' }, { ...deps, driver, store: eStore, keys });
+      const manifest = decodeManifest(await eStore.getManifest(result.backup.backupId));
+      assert.equal(manifest.keyFingerprint, keys.fingerprint);
+      assert.match(manifest.contentHmac ?? '', /^[0-9a-f]{64}$/);
+      // Restore checks storage's manifest against the agent's HMAC over the index storage built.
+      const target = join(dir, 'restored-encrypted');
+      await runRestore({ backupId: result.backup.backupId, vm: 'vm', targetDir: target }, { ...deps, store: eStore, keys });
+      assert.ok((await readFile(join(target, 'd0.img'))).equals(await readFile(path)));
+      const verified = await runRestore({ backupId: result.backup.backupId, vm: 'vm', targetDir: join(dir, 'unused'), verifyOnly: true }, { ...deps, store: eStore, keys });
+      assert.equal(verified.verifyOnly, true);
+      assert.ok(verified.chunksFetched > 0);
+
+      const wrong = keysFromMaterial(generateKeyMaterial());
+      const refused = join(dir, 'refused');
+      await assert.rejects(
+        runRestore({ backupId: result.backup.backupId, vm: 'vm', targetDir: refused }, { ...deps, store: eStore, keys: wrong }),
+        (err: unknown) => err instanceof PreconditionError && err.message.includes(keys.fingerprint) && err.message.includes(wrong.fingerprint),
+      );
+      await assert.rejects(runBackup({ jobId: newId(), attempt: 1, vm: 'vm', mode: 'auto' }, { ...deps, driver, store: eStore, keys: null }), PreconditionError);
+      await assert.rejects(runBackup({ jobId: newId(), attempt: 1, vm: 'vm', mode: 'auto' }, { ...deps, driver, store, keys }), PreconditionError);
+      assert.equal((await eStore.listBackups('vm')).length, 1);
+      assert.ok(!existsSync(refused));
+    } finally {
+      eStore.close();
+      await encrypted.stop();
+    }
   });
 });

@@ -2,9 +2,12 @@
  * The node agent as a real process: nats-server, the agent (files driver) and, for the data
  * path, a real storage daemon. Checks its inventory event and heartbeats, a bad config file
  * (exit 2, the field named), and backup, incremental, redelivery and restore jobs published
- * straight to its JetStream subject, each restored and compared byte for byte.
+ * straight to its JetStream subject, each restored and compared byte for byte. With encryption:
+ * a second agent holding a key and a storage whose datastore is encrypted under it (backup,
+ * restore, verify with the key), and an agent whose passphrase is wrong (exit 2, the key named).
  */
 import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,9 +15,11 @@ import { after, before, describe, it } from 'node:test';
 import { connect, type NatsConnection } from 'nats';
 import { ManagedProcess, tsxCommand } from '../../controller/cli/up/managed-process.js';
 import { NatsServerProcess } from '../../controller/cli/up/nats-server-process.js';
+import { generateKeyMaterial, keysFromMaterial } from '../../shared/crypto/datastore-keys.js';
+import { sealKeyFile } from '../../shared/crypto/key-file.js';
 import { newId } from '../../shared/ids.js';
 import { Heartbeat, WorkerEvent, type JobResult } from '../../shared/messages/events.js';
-import type { JobMessage } from '../../shared/messages/jobs.js';
+import { JobMessage } from '../../shared/messages/jobs.js';
 import { EVENTS_STREAM, subjects } from '../../shared/messages/subjects.js';
 import { ensureStreams } from '../../shared/nats/streams.js';
 import { waitFor } from '../helpers/wait-for.js';
@@ -168,7 +173,7 @@ describe('node agent process', () => {
         attempt: 1,
         createdAt: new Date().toISOString(),
         kind: 'restore',
-        params: { backupId, vm: 'web1', targetDir, storage: storageRef() },
+        params: { backupId, vm: 'web1', targetDir, storage: storageRef(), verifyOnly: false },
       });
       assert.equal(outcome.kind, 'restore');
       for (const [name, bytes] of Object.entries(expected)) {
@@ -242,6 +247,95 @@ describe('node agent process', () => {
       assert.ok(end.type === 'job.failed');
       assert.equal(end.error.code, 'NOT_FOUND');
       assert.match(end.error.message, /not-there\.raw/);
+    });
+  });
+
+  describe('with encryption', () => {
+    const material = generateKeyMaterial();
+    const fingerprint = keysFromMaterial(material).fingerprint;
+    const ENC_AGENT = 'agent-e';
+    const encEvents: WorkerEvent[] = [];
+    let encAgent: ManagedProcess | undefined;
+    let encStorage: ManagedProcess | undefined;
+    let encAddress: string;
+    let agentConfig: Record<string, unknown>;
+
+    const runEncJob = async (job: JobMessage): Promise<WorkerEvent> => {
+      const seen = encEvents.length;
+      await nc.jetstream().publish(subjects.jobs(SITE, ENC_AGENT), JSON.stringify(job), { msgID: newId() });
+      return waitFor(`job ${job.jobId} to end`, () =>
+        Promise.resolve(encEvents.slice(seen).find((e) => (e.type === 'job.succeeded' || e.type === 'job.failed') && e.jobId === job.jobId)), 60_000);
+    };
+    const job = (kind: 'backup' | 'restore', params: Record<string, unknown>): JobMessage =>
+      JobMessage.parse({ jobId: newId(), attempt: 1, createdAt: new Date().toISOString(), kind, params: { ...params, storage: { site: SITE, address: encAddress } } });
+
+    before(async () => {
+      await writeFile(join(dir, 'key.json'), JSON.stringify(sealKeyFile(material, 'a long passphrase', new Date().toISOString(), 14)));
+      await writeFile(join(dir, 'passphrase'), 'a long passphrase\n');
+      await writeFile(join(dir, 'wrong-passphrase'), 'not the passphrase\n');
+      const sub = nc.subscribe(`bulwark.events.${SITE}.${ENC_AGENT}.>`);
+      void (async () => {
+        for await (const m of sub) encEvents.push(WorkerEvent.parse(m.json()));
+      })();
+      ({ process: encStorage } = await startDaemon('storage-e', 'storage/main.ts', {
+        site: SITE,
+        worker: 'storage-e',
+        datastoreDir: join(dir, 'datastore-e'),
+        nats: { url: nats.url },
+        chunkSizeBytes: CHUNK,
+        keyFingerprint: fingerprint,
+      }).then((started) => {
+        encAddress = String(started.ready.address);
+        return started;
+      }));
+      agentConfig = {
+        site: SITE,
+        worker: ENC_AGENT,
+        nats: { url: nats.url },
+        chunkWorkers: 2,
+        encryption: { keyFile: join(dir, 'key.json'), passphraseFile: join(dir, 'passphrase') },
+        hypervisor: { kind: 'files', vms: [{ name: 'web1', disks: [{ name: 'root', path: join(dir, 'root.raw') }, { name: 'data', path: join(dir, 'data.raw') }] }] },
+      };
+      ({ process: encAgent } = await startDaemon('agent-e', 'node-agent/main.ts', agentConfig));
+    });
+
+    after(async () => {
+      await encAgent?.stop();
+      await encStorage?.stop();
+    });
+
+    it('refuses to start with a wrong passphrase (exit 2), naming the key', async () => {
+      const configFile = join(dir, 'wrong-pass.json');
+      await writeFile(configFile, JSON.stringify({ ...agentConfig, worker: 'agent-w', encryption: { keyFile: join(dir, 'key.json'), passphraseFile: join(dir, 'wrong-passphrase') } }));
+      const cmd = tsxCommand('node-agent/main.ts', ['--config', configFile, '--ready-file', join(dir, 'wrong-pass.ready')]);
+      const bad = new ManagedProcess({ name: 'wrong-pass', command: cmd.command, args: cmd.args, logFile: join(dir, 'wrong-pass.log'), readyFile: join(dir, 'wrong-pass.ready') });
+      await assert.rejects(bad.start(), /exited with code 2/);
+      assert.equal(await bad.waitForExit(), 2);
+      assert.match(await readFile(join(dir, 'wrong-pass.log'), 'utf8'), new RegExp(`encryption\\.passphraseFile: the passphrase does not open key ${fingerprint}`));
+    });
+
+    it('backs up into the encrypted datastore, restores byte for byte and verifies with the key', async () => {
+      const original = { root: await readFile(join(dir, 'root.raw')), data: await readFile(join(dir, 'data.raw')) };
+      const made = await runEncJob(job('backup', { vm: 'web1', mode: 'full' }));
+      assert.ok(made.type === 'job.succeeded' && made.outcome.kind === 'backup', JSON.stringify(made));
+      const backupId = made.outcome.result.backup.backupId;
+      const targetDir = join(dir, 'restore-encrypted');
+      const restored = await runEncJob(job('restore', { backupId, vm: 'web1', targetDir }));
+      assert.ok(restored.type === 'job.succeeded', JSON.stringify(restored));
+      for (const [name, bytes] of Object.entries(original)) assert.ok((await readFile(join(targetDir, `${name}.img`))).equals(bytes), `${name} byte for byte`);
+      const verified = await runEncJob(job('restore', { backupId, vm: 'web1', targetDir: join(dir, 'not-written'), verifyOnly: true }));
+      assert.ok(verified.type === 'job.succeeded' && verified.outcome.kind === 'restore' && verified.outcome.result.verifyOnly, JSON.stringify(verified));
+      assert.equal(existsSync(join(dir, 'not-written')), false);
+
+      // The plain agent, without the key, is refused by the encrypted datastore, naming both sides.
+      const seen = events.length;
+      const refused: JobMessage = { ...job('restore', { backupId, vm: 'web1', targetDir: join(dir, 'refused') }) };
+      await nc.jetstream().publish(subjects.jobs(SITE, AGENT), JSON.stringify(refused), { msgID: newId() });
+      const end = await waitFor('the refusal', () => Promise.resolve(events.slice(seen).find((e) => e.type === 'job.failed' && e.jobId === refused.jobId)), 30_000);
+      assert.ok(end.type === 'job.failed');
+      assert.equal(end.error.code, 'FAILED_PRECONDITION');
+      assert.match(end.error.message, new RegExp(`encrypted with key ${fingerprint} and this agent has no key`));
+      assert.equal(existsSync(join(dir, 'refused')), false);
     });
   });
 

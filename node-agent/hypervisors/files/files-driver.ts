@@ -89,10 +89,16 @@ class FileDisk implements BackupDisk {
   }
 
   async read(offset: number, length: number): Promise<Buffer> {
-    if (offset < 0 || length < 0 || offset + length > this.sizeBytes) {
+    const buf = Buffer.allocUnsafe(length);
+    await this.readInto(buf, offset);
+    return buf;
+  }
+
+  async readInto(buf: Buffer, offset: number): Promise<void> {
+    const length = buf.length;
+    if (offset < 0 || offset + length > this.sizeBytes) {
       throw new RangeError(`read of ${length} bytes at ${offset} outside disk ${this.name} (${this.sizeBytes} bytes)`);
     }
-    const buf = Buffer.allocUnsafe(length);
     let done = 0;
     while (done < length) {
       const { bytesRead } = await this.handle.read(buf, done, length - done, offset + done);
@@ -105,7 +111,6 @@ class FileDisk implements BackupDisk {
       }
       done += bytesRead;
     }
-    return buf;
   }
 
   async close(): Promise<void> {
