@@ -1,74 +1,148 @@
 /**
- * `npm run bench`: the data path end to end on the embedded deployment (real nats-server,
- * controller, storages and agent processes on 127.0.0.1), on a seeded, reproducible image:
- * full backup, incremental after a 2% scattered change, sync to the replica, restore.
- * Prints one JSON object. Peers (restic, borg) join this run with the data-path issue.
+ * `npm run bench`: Bulwark, restic and borg side by side, in one run, on one seeded image (see
+ * bench-image.ts): full backup, incremental after a 2% scattered change, restore of the latest
+ * backup (checked byte for byte), stored bytes and peak RSS of every process. Everything lives
+ * in one temp dir, removed at the end unless --keep.
  *
- *   npm run bench -- [--json] [--disk-mib 1024]
+ *   npm run bench -- [--json] [--size-mib 2048] [--tools bulwark,restic,borg] [--seed 1] [--runs 1] [--keep]
+ *                    [--unencrypted]   (Bulwark without a key: shows what encryption costs)
+ *
+ * Progress goes to stderr; stdout carries the table and the JSON (with --json: the JSON only).
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { cpus, loadavg, release, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { mutateDemoDisk } from '../controller/cli/up/demo-disk.js';
-import { startEmbedded, UpConfig } from '../controller/cli/up/up-command.js';
-import { BackupResult, RestoreResult, SyncResult } from '../shared/messages/results.js';
-import { runJob } from '../test/helpers/embedded.js';
-import { chunkFiles, allocatedBytes, fileSha256 } from '../test/helpers/files.js';
+import { z } from 'zod';
+import { createBenchImage } from './bench-image.js';
+import { computeRatios, mergeRuns, resultTable, TOOL_NAMES, type ToolName, type ToolRun } from './bench-report.js';
+import { benchBulwark } from './bulwark-bench.js';
+import { runChecked } from './measure.js';
+import { benchBorg, benchRestic, ensurePeers } from './peer-bench.js';
 
-const { values } = parseArgs({ options: { json: { type: 'boolean', default: false }, 'disk-mib': { type: 'string', default: '1024' } } });
-const diskMib = Number(values['disk-mib']);
-if (!Number.isInteger(diskMib) || diskMib < 1) throw new Error('--disk-mib: must be a whole number of MiB, at least 1');
-const say = (line: string) => {
-  if (!values.json) console.error(line);
-};
+const MIB = 1024 * 1024;
+const round2 = (n: number) => Math.round(n * 100) / 100;
 
-/** Peak resident set of a process (VmHWM), in bytes. */
-function peakRssBytes(pid: number | undefined): number | null {
-  if (pid === undefined) return null;
-  const match = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return match ? Number(match[1]) * 1024 : null;
+const Options = z.object({
+  json: z.boolean(),
+  keep: z.boolean(),
+  unencrypted: z.boolean(),
+  sizeMib: z.coerce.number().int('--size-mib: must be a whole number').min(16, '--size-mib: at least 16'),
+  runs: z.coerce.number().int('--runs: must be a whole number').min(1, '--runs: at least 1').max(9, '--runs: at most 9'),
+  seed: z.coerce.number().int('--seed: must be a whole number').nonnegative('--seed: must be 0 or more'),
+  tools: z
+    .string()
+    .transform((s) => s.split(',').map((t) => t.trim()).filter((t) => t.length > 0))
+    .pipe(z.array(z.enum(TOOL_NAMES as [ToolName, ...ToolName[]], { message: `--tools: each must be one of ${TOOL_NAMES.join(', ')}` })).min(1, '--tools: name at least one')),
+});
+
+const { values } = parseArgs({
+  options: {
+    json: { type: 'boolean', default: false },
+    keep: { type: 'boolean', default: false },
+    unencrypted: { type: 'boolean', default: false },
+    'size-mib': { type: 'string', default: '2048' },
+    seed: { type: 'string', default: '1' },
+    runs: { type: 'string', default: '1' },
+    tools: { type: 'string', default: TOOL_NAMES.join(',') },
+  },
+});
+const parsed = Options.safeParse({ json: values.json, keep: values.keep, unencrypted: values.unencrypted, sizeMib: values['size-mib'], seed: values.seed, runs: values.runs, tools: values.tools });
+if (!parsed.success) {
+  console.error(`bench: ${parsed.error.issues.map((i) => i.message).join('; ')}`);
+  process.exit(2);
+}
+const opts = parsed.data;
+const tools = TOOL_NAMES.filter((t) => opts.tools.includes(t));
+const started = Date.now();
+const say = (line: string) => console.error(`[${((Date.now() - started) / 1000).toFixed(1).padStart(6)} s] ${line}`);
+
+const installCommand = ensurePeers(tools, say);
+if (installCommand !== undefined) {
+  console.error(`bench: restic, borg and /usr/bin/time are needed for --tools ${tools.join(',')}. As root, run:\n  ${installCommand}`);
+  process.exit(1);
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'bulwark-bench-'));
-const deployment = await startEmbedded(dir, UpConfig.parse({ demoVms: [{ name: 'bench-vm', disks: [{ name: 'disk0', sizeMib: diskMib }] }], logLevel: 'warn' }), say);
+const cleanup = () => {
+  if (opts.keep) console.error(`bench: kept ${dir}`);
+  else rmSync(dir, { recursive: true, force: true });
+};
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    cleanup();
+    process.exit(130);
+  });
+}
+
+const loadAtStart = loadavg()[0] ?? 0;
+if (loadAtStart > cpus().length / 2) {
+  say(`warning: the machine is busy (1-minute load average ${loadAtStart.toFixed(2)} on ${cpus().length} CPUs): figures will be slower and noisier`);
+}
+
 try {
-  const env = { BULWARK_HOME: dir, BULWARK_CONTROLLER: '' };
-  const disk = join(dir, 'vms', 'bench-vm', 'disk0.img');
-  const sizeBytes = diskMib * 1024 * 1024;
-  const rate = (bytes: number, ms: number) => Math.round((bytes / 1e6 / (ms / 1000)) * 10) / 10;
-
-  say('full backup');
-  const full = await runJob(BackupResult, ['backup', 'bench-vm', '--mode', 'full'], env);
-  say('incremental after a 2% change');
-  const writes = await mutateDemoDisk(disk, 0.02);
-  const inc = await runJob(BackupResult, ['backup', 'bench-vm'], env);
-  say('sync to site b');
-  const sync = await runJob(SyncResult, ['sync'], env);
-  say('restore');
-  const target = join(dir, 'restore');
-  const restore = await runJob(RestoreResult, ['restore', inc.backup.backupId, '--to', target], env);
-  const identical = (await fileSha256(join(target, 'disk0.img'))) === (await fileSha256(disk));
-  const stored = chunkFiles(join(dir, 'storage-a', 'datastore')).reduce((n, f) => n + allocatedBytes(f), 0);
-
+  say(`generating the ${opts.sizeMib} MiB image (seed ${opts.seed}) in ${dir}`);
+  const image = await createBenchImage(dir, opts.sizeMib * MIB, opts.seed);
+  // With --runs > 1 the tools take turns, so a burst of other load spreads over all of them.
+  const benchOf: Record<ToolName, (toolDir: string) => Promise<ToolRun>> = {
+    bulwark: (toolDir) => benchBulwark(toolDir, image, say, !opts.unencrypted),
+    restic: (toolDir) => benchRestic(toolDir, image, say),
+    borg: (toolDir) => benchBorg(toolDir, image, say),
+  };
+  const perTool = new Map<ToolName, ToolRun[]>(tools.map((t) => [t, []]));
+  for (let run = 1; run <= opts.runs; run++) {
+    if (opts.runs > 1) say(`run ${run} of ${opts.runs}`);
+    for (const tool of tools) {
+      const toolDir = join(dir, tool);
+      perTool.get(tool)?.push(await benchOf[tool](toolDir));
+      rmSync(toolDir, { recursive: true, force: true });
+    }
+  }
+  const runs = tools.map((tool) => mergeRuns(image.sizeBytes, perTool.get(tool) ?? []));
+  const results = runs.flatMap((r) => r.results);
   const report = {
     bench: 'data-path',
-    image: { sizeBytes, allocatedBytes: allocatedBytes(disk), seed: 'bench-vm/disk0', changedWrites64KiB: writes.length },
-    full: { ms: full.durationMs, bytesRead: full.bytesRead, chunksSent: full.chunksSent, bytesSent: full.bytesSent, readMBps: rate(full.bytesRead, full.durationMs) },
-    incremental: { ms: inc.durationMs, bytesRead: inc.bytesRead, chunksSent: inc.chunksSent, bytesSent: inc.bytesSent, readMBps: rate(inc.bytesRead, inc.durationMs) },
-    sync: { ms: sync.durationMs, chunksCopied: sync.chunksCopied, bytesCopied: sync.bytesCopied, MBps: rate(sync.bytesCopied, sync.durationMs) },
-    restore: { ms: restore.durationMs, bytesWritten: restore.bytesWritten, MBps: rate(sizeBytes, restore.durationMs), identical },
-    storedBytes: stored,
-    peakRssBytes: {
-      agent: peakRssBytes(deployment.processes.get('agent-1')?.pid),
-      storageA: peakRssBytes(deployment.processes.get('storage-a')?.pid),
-      storageB: peakRssBytes(deployment.processes.get('storage-b')?.pid),
-      controller: peakRssBytes(deployment.processes.get('controller')?.pid),
+    runs: opts.runs,
+    image: {
+      bytes: image.sizeBytes,
+      seed: image.seed,
+      allocatedBytes: image.allocatedBytes,
+      regionsMiB: image.layout.regions,
+      changedBytes: image.changedBytes,
+      sha256: image.sha256,
+      changedSha256: image.changedSha256,
     },
+    machine: {
+      cpu: cpus()[0]?.model ?? 'unknown',
+      cpus: cpus().length,
+      memoryBytes: totalmem(),
+      kernel: release(),
+      node: process.version,
+      filesystem: (await runChecked('stat', ['-f', '-c', '%T', dir])).trim(),
+      // Other work on the machine skews every figure; a quiet machine reads near 0 here.
+      loadAverage1m: { atStart: round2(loadAtStart), atEnd: round2(loadavg()[0] ?? 0) },
+    },
+    tools: Object.fromEntries(runs.map((r) => [r.tool, { version: r.version, ...r.settings }])),
+    results,
+    ratios: computeRatios(results),
+    allRestoresIdentical: results.filter((r) => r.scenario === 'restore').every((r) => r.identical === true),
   };
-  console.log(JSON.stringify(report, null, values.json ? undefined : 2));
-  if (!identical) process.exitCode = 1;
+  if (opts.json) {
+    console.log(JSON.stringify(report));
+  } else {
+    console.log(resultTable(results));
+    console.log(`ratios (speed: peer's seconds / Bulwark's; stored: Bulwark's bytes / peer's): ${JSON.stringify(report.ratios)}`);
+    console.log(JSON.stringify(report, null, 2));
+  }
+  for (const r of results) {
+    if (r.identical === false) console.error(`bench: ${r.tool} restored WRONG DATA: its image differs from the one backed up`);
+  }
+  // A peer that restores wrong data is reported; Bulwark doing so fails the run.
+  if (results.some((r) => r.tool === 'bulwark' && r.identical === false)) process.exitCode = 1;
+} catch (err) {
+  if (!opts.keep) console.error('bench: failed; run again with --keep to keep the temp dir and the daemons\' logs');
+  throw err;
 } finally {
-  await deployment.stop();
-  rmSync(dir, { recursive: true, force: true });
+  cleanup();
+  say('done');
 }
