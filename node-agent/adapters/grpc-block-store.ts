@@ -67,9 +67,9 @@ export class GrpcBlockStore implements BlockStore {
     });
   }
 
-  findMissing(digests: readonly Buffer[]): Promise<Buffer[]> {
+  findMissing(digests: readonly Buffer[], sessionId?: string): Promise<Buffer[]> {
     return this.retrying(async () => {
-      const res = await this.unary<FindMissingRequest, FindMissingResponse__Output>((req, opts, cb) => this.client.findMissing(req, opts, cb), { digests: [...digests] });
+      const res = await this.unary<FindMissingRequest, FindMissingResponse__Output>((req, opts, cb) => this.client.findMissing(req, opts, cb), { digests: [...digests], sessionId: sessionId ?? '' });
       return res.missing;
     });
   }

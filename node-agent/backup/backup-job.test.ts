@@ -227,14 +227,19 @@ describe('backup job (files driver, in-memory store)', () => {
   it('keeps FindMissing batches within the count and memory bounds', async () => {
     await patchDiskImage(rootPath, [{ offset: 0, data: seededBytes(13, 40 * CHUNK) }]);
     const sizes: number[] = [];
+    const sessions = new Set<string | undefined>();
     const original = store.findMissing.bind(store);
-    store.findMissing = (digests) => {
+    store.findMissing = (digests: readonly Buffer[], sessionId?: string) => {
       sizes.push(digests.length);
+      sessions.add(sessionId);
       return original(digests);
     };
     try {
       const { result } = await backup('auto', {}, { ...defaultBackupTuning, findMissingBatch: 8 });
       assert.ok(Math.max(...sizes) <= 8, `batches of at most 8 (saw ${Math.max(...sizes)})`);
+      // Every call names the session, so storage holds the present chunks against GC until commit.
+      assert.equal(sessions.size, 1);
+      assert.equal(typeof [...sessions][0], 'string');
       assert.equal(result.chunksSent, 40);
       sizes.length = 0;
       await patchDiskImage(rootPath, [{ offset: 0, data: seededBytes(14, 40 * CHUNK) }]);

@@ -224,7 +224,7 @@ export class ChunkPipeline {
     await this.lookups.acquire();
     let missing: Buffer[];
     try {
-      missing = await this.store.findMissing(batch.map((p) => p.digest));
+      missing = await this.store.findMissing(batch.map((p) => p.digest), this.sessionId);
     } finally {
       this.lookups.release();
     }

@@ -80,8 +80,11 @@ export interface FetchedChunk {
 export interface BlockStore {
   /** The datastore's id, site and chunk size. */
   info(): Promise<DatastoreInfo>;
-  /** Of `digests`, those the store does not hold durably (at most 16384 per call). */
-  findMissing(digests: readonly Buffer[]): Promise<Buffer[]>;
+  /**
+   * Of `digests`, those the store does not hold durably (at most 16384 per call). With a session,
+   * storage holds the present ones for it, so garbage collection cannot sweep them before commit.
+   */
+  findMissing(digests: readonly Buffer[], sessionId?: string): Promise<Buffer[]>;
   /** Opens one upload stream for a session. */
   putChunks(sessionId: string): ChunkWriter;
   /** Streams the blobs of `digests` (each checked by storage before it is sent). */
