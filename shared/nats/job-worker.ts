@@ -96,11 +96,19 @@ export class JobWorker {
   private async run(): Promise<void> {
     const { nc, site, worker, log } = this.opts;
     const js = nc.jetstream();
+    const stopped = new Promise<'stopped'>((resolve) => this.controller.signal.addEventListener('abort', () => resolve('stopped')));
     while (!this.controller.signal.aborted) {
       let msg: JsMsg | null;
       try {
         const consumer = await js.consumers.get(JOBS_STREAM, workerDurable(site, worker));
-        msg = await consumer.next({ expires: 5000 });
+        const pending = consumer.next({ expires: 5000 });
+        const first = await Promise.race([pending, stopped]);
+        if (first === 'stopped') {
+          // Stopping mid-pull: a job the pull still brings goes straight back to the queue.
+          pending.then((late) => late?.nak(), () => undefined).catch(() => undefined);
+          break;
+        }
+        msg = first;
       } catch (err) {
         if (this.controller.signal.aborted) break;
         log.warn({ err }, 'pulling a job failed; re-ensuring stream and consumer');

@@ -12,7 +12,13 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import { mutateDemoDisk } from '../../controller/cli/up/demo-disk.js';
-import { RestoreResult, VerifyResult } from '../../shared/messages/results.js';
+import { InlineChunkProcessor } from '../../node-agent/adapters/inline-chunk-processor.js';
+import { GrpcBlockStore } from '../../node-agent/adapters/grpc-block-store.js';
+import { loadAgentKeys } from '../../node-agent/encryption/agent-keys.js';
+import { runRestore } from '../../node-agent/restore/restore-job.js';
+import { systemClock } from '../../shared/clock.js';
+import { silentLogger } from '../../shared/log.js';
+import { VerifyResult } from '../../shared/messages/results.js';
 import { SeededBytes } from '../../shared/seeded-bytes.js';
 import { runCli, runCliJson } from '../helpers/cli.js';
 import { runJob, startTestDeployment, type JobView } from '../helpers/embedded.js';
@@ -38,7 +44,7 @@ describe(`storage SIGKILLed during backups (${iterations} times)`, () => {
     const disk = join(deployment.dataDir, 'vms', 'crashy', 'disk0.img');
     const rng = new SeededBytes('storage-crash');
     const imageOf = new Map<string, string>();
-    const outcomes = { committed: 0, failed: 0 };
+    const outcomes = { committed: 0, failed: 0, restored: 0 };
 
     for (let i = 0; i < iterations; i++) {
       await mutateDemoDisk(disk, 0.05, `crash-${i}`);
@@ -73,16 +79,34 @@ describe(`storage SIGKILLed during backups (${iterations} times)`, () => {
     assert.deepEqual(verify.chunks, [], 'no damaged or missing chunk');
     assert.deepEqual(verify.damagedFiles, [], 'no damaged manifest or index');
 
-    const backups = await runCliJson<{ backupId: string; jobId: string; site: string }[]>(['backups', '--vm', 'crashy', '--site', 'a'], env);
-    assert.ok(backups.length >= 1);
-    assert.equal(new Set(backups.map((b) => b.jobId)).size, backups.length, 'one backup per job at most');
-    for (const backup of backups) {
-      const expected = imageOf.get(backup.jobId);
-      assert.ok(expected, `backup ${backup.backupId} belongs to a job of this test`);
-      const target = join(deployment.dataDir, `restore-${backup.backupId}`);
-      await runJob(RestoreResult, ['restore', backup.backupId, '--to', target], env);
-      assert.equal(await fileSha256(join(target, 'disk0.img')), await fileSha256(expected), `backup ${backup.backupId} restores byte for byte`);
+    // Every backup storage holds, including one whose commit landed just before a kill (its job
+    // then failed and the catalog never heard of it), restores byte for byte with the agent's code.
+    const store = new GrpcBlockStore(deployment.storages.a ?? '');
+    const keys = await loadAgentKeys('test', {
+      keyFile: join(deployment.dataDir, 'key', 'key.json'),
+      passphraseFile: join(deployment.dataDir, 'key', 'passphrase'),
+    });
+    try {
+      const backups = await store.listBackups('crashy');
+      assert.ok(backups.length >= 1);
+      assert.equal(new Set(backups.map((b) => b.jobId)).size, backups.length, 'one backup per job at most');
+      const catalog = await runCliJson<{ backupId: string }[]>(['backups', '--vm', 'crashy', '--site', 'a'], env);
+      const held = new Set(backups.map((b) => b.backupId));
+      for (const b of catalog) assert.ok(held.has(b.backupId), `catalog backup ${b.backupId} is in the datastore`);
+      for (const backup of backups) {
+        const expected = imageOf.get(backup.jobId);
+        assert.ok(expected, `backup ${backup.backupId} belongs to a job of this test`);
+        const target = join(deployment.dataDir, `restore-${backup.backupId}`);
+        await runRestore(
+          { backupId: backup.backupId, vm: 'crashy', targetDir: target },
+          { store, log: silentLogger(), clock: systemClock, keys, openProcessor: (k) => new InlineChunkProcessor(k), progress: () => undefined },
+        );
+        assert.equal(await fileSha256(join(target, 'disk0.img')), await fileSha256(expected), `backup ${backup.backupId} restores byte for byte`);
+      }
+      outcomes.restored = backups.length;
+    } finally {
+      store.close();
     }
-    process.stdout.write(`# storage kills: ${iterations}, jobs committed: ${outcomes.committed}, failed: ${outcomes.failed}, backups restored: ${backups.length}\n`);
+    process.stdout.write(`# storage kills: ${iterations}, jobs committed: ${outcomes.committed}, failed: ${outcomes.failed}, backups restored: ${outcomes.restored}\n`);
   });
 });

@@ -98,8 +98,11 @@ export async function startEmbedded(dataDirArg: string, config: UpConfig, log: (
   const started: ManagedProcess[] = [];
   let nats: NatsServerProcess | undefined;
 
+  // Workers first (all at once), then the controller, then NATS: nothing waits on a dead peer.
   const stop = async () => {
-    for (const p of [...started].reverse()) await p.stop();
+    const controllerProc = started.find((p) => p.opts.name === 'controller');
+    await Promise.all(started.filter((p) => p !== controllerProc).map((p) => p.stop()));
+    await controllerProc?.stop();
     await nats?.stop();
   };
 
