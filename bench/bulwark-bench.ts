@@ -19,12 +19,9 @@ import { allocatedTreeBytes, flushDirtyPages, peakRssBytes, resetPeakRss, second
 const VM = 'bench-vm';
 const DISK = 'disk0';
 
-/** The deployment's config; asks for encryption where this version of `bulwark up` offers it. */
-function upConfig(imagePath: string, encryption: boolean): { config: UpConfig; encryptionRequested: boolean } {
-  const base = { demoVms: [], vms: [{ name: VM, disks: [{ name: DISK, path: imagePath }] }], logLevel: 'warn' };
-  const withOption = UpConfig.safeParse({ ...base, encryption });
-  if (withOption.success) return { config: withOption.data, encryptionRequested: encryption };
-  return { config: UpConfig.parse(base), encryptionRequested: false };
+/** The deployment's config: the bench image as the raw disk of one VM. */
+function upConfig(imagePath: string, encryption: boolean): UpConfig {
+  return UpConfig.parse({ demoVms: [], vms: [{ name: VM, disks: [{ name: DISK, path: imagePath }] }], encryption, logLevel: 'warn' });
 }
 
 async function finishedJob(api: ControllerApi, started: Job__Output): Promise<Job__Output> {
@@ -45,9 +42,8 @@ export async function benchBulwark(dir: string, image: BenchImage, say: (line: s
   mkdirSync(dir, { recursive: true });
   const imagePath = join(dir, `${DISK}.img`);
   await image.copyTo(imagePath);
-  const { config, encryptionRequested } = upConfig(imagePath, encryption);
-  say(`bulwark: starting the embedded deployment (${encryptionRequested ? 'encrypted' : 'unencrypted'})`);
-  const deployment = await startEmbedded(join(dir, 'up'), config, () => undefined);
+  say(`bulwark: starting the embedded deployment (${encryption ? 'encrypted' : 'unencrypted'})`);
+  const deployment = await startEmbedded(join(dir, 'up'), upConfig(imagePath, encryption), () => undefined);
   const api = new ControllerApi({ address: deployment.controllerAddress, source: 'bench' });
   try {
     await api.connect();
@@ -117,7 +113,7 @@ export async function benchBulwark(dir: string, image: BenchImage, say: (line: s
       version: packageVersion(),
       settings: {
         encrypted,
-        ...(encrypted === encryption ? {} : { encryptionNote: encryptionRequested ? 'requested, but the datastore has no key fingerprint' : 'requested, but bulwark up has no encryption option' }),
+        ...(encrypted === encryption ? {} : { encryptionNote: 'requested, but the datastore has no key fingerprint' }),
         compression: 'zstd level 1 (agent)',
         transport: 'gRPC on 127.0.0.1, the embedded deployment of bulwark up',
         timing: 'StartBackup/StartRestore to the controller reporting the job finished (jobSeconds: the agent\'s own durationMs)',
