@@ -90,7 +90,11 @@ export class ManagedProcess {
   }
 }
 
-/** Node with tsx, to run a TypeScript entry point of this repository. */
+/**
+ * Node with tsx, to run a TypeScript entry point of this repository. BULWARK_DAEMON_NODE_ARGS adds
+ * Node flags to every daemon (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile a bench run).
+ */
 export function tsxCommand(entry: string, args: readonly string[]): { command: string; args: string[] } {
-  return { command: process.execPath, args: ['--import', 'tsx', `${repoRoot}${entry}`, ...args] };
+  const extra = (process.env.BULWARK_DAEMON_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
+  return { command: process.execPath, args: [...extra, '--import', 'tsx', `${repoRoot}${entry}`, ...args] };
 }
