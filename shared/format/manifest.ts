@@ -3,11 +3,11 @@
  * every chunk and index it names is durable. Self-describing, so a catalog can be rebuilt from
  * a datastore alone. Times are assigned by the storage that commits it, never by the client.
  */
-import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { CorruptDataError } from '../errors.js';
 import { ObjectName, Ulid } from '../ids.js';
 import { canonicalJson } from './canonical-json.js';
+import { checksumOf, parseJsonObject } from './checked-json.js';
 
 export const MANIFEST_FORMAT = 'bulwark-manifest';
 export const MANIFEST_VERSION = 1;
@@ -52,10 +52,6 @@ export type ManifestBody = z.infer<typeof ManifestBody>;
 /** A checked manifest. */
 export type Manifest = ManifestBody & { readonly checksum: string };
 
-function checksumOf(body: ManifestBody): string {
-  return createHash('sha256').update(canonicalJson(body)).digest('hex');
-}
-
 /** The manifest file for a body: canonical JSON with its checksum. */
 export function encodeManifest(body: ManifestBody): Buffer {
   const parsed = ManifestBody.parse(body);
@@ -64,16 +60,7 @@ export function encodeManifest(body: ManifestBody): Buffer {
 
 /** Checks and decodes a manifest file; any damage is a CorruptDataError naming `what`. */
 export function decodeManifest(file: Uint8Array, what = 'manifest'): Manifest {
-  let value: unknown;
-  try {
-    value = JSON.parse(Buffer.from(file.buffer, file.byteOffset, file.byteLength).toString('utf8'));
-  } catch {
-    throw new CorruptDataError(what, 'not valid JSON');
-  }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new CorruptDataError(what, 'not a JSON object');
-  }
-  const { checksum, ...rest } = value as Record<string, unknown>;
+  const { checksum, ...rest } = parseJsonObject(file, what);
   const body = ManifestBody.safeParse(rest);
   if (!body.success) {
     const issue = body.error.issues[0];

@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 import { Ulid } from '../../shared/ids.js';
-import { decodeCheckedJson, encodeCheckedJson } from './checked-json.js';
+import { decodeCheckedJson, encodeCheckedJson } from '../../shared/format/checked-json.js';
 
 export const VERIFIED_FILE = 'verified.json';
 export const LOCK_FILE = 'lock.json';

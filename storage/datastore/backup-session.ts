@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 import { ObjectName, Ulid } from '../../shared/ids.js';
-import { decodeCheckedJson, encodeCheckedJson } from './checked-json.js';
+import { decodeCheckedJson, encodeCheckedJson } from '../../shared/format/checked-json.js';
 import type { ChunkHold } from './chunk-hold.js';
 
 const SESSION_FORMAT = 'bulwark-session';

@@ -4,7 +4,7 @@
  * a datastore.
  */
 import { z } from 'zod';
-import { decodeCheckedJson, encodeCheckedJson } from './checked-json.js';
+import { decodeCheckedJson, encodeCheckedJson } from '../../shared/format/checked-json.js';
 
 export const DATASTORE_FORMAT = 'bulwark-datastore';
 export const DATASTORE_VERSION = 1;
