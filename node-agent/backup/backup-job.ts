@@ -14,8 +14,6 @@
  * says every chunk is durable, upload each disk's index and commit, with the content HMAC when
  * the agent holds a key. Any failure aborts the session and is rethrown.
  */
-import type { Clock } from '../../shared/clock.js';
-import type { DatastoreKeys } from '../../shared/crypto/datastore-keys.js';
 import { CorruptDataError } from '../../shared/errors.js';
 import { decodeManifest } from '../../shared/format/manifest.js';
 import type { Logger } from '../../shared/log.js';
@@ -24,7 +22,7 @@ import type { BackupRecord, BackupResult } from '../../shared/messages/results.j
 import { backupContentHmac, requireDatastoreKey } from '../encryption/datastore-key.js';
 import type { HypervisorDriver } from '../hypervisors/hypervisor.js';
 import type { BackupSummary, BlockStore } from '../ports/block-store.js';
-import type { OpenChunkProcessor } from '../ports/chunk-processor.js';
+import type { DataPathDeps } from '../ports/data-path-deps.js';
 import { ChunkPipeline, defaultPipelineTuning, type PipelineTuning } from './chunk-pipeline.js';
 
 export interface BackupJobInput {
@@ -34,17 +32,8 @@ export interface BackupJobInput {
   readonly mode: BackupMode;
 }
 
-export interface BackupJobDeps {
+export interface BackupJobDeps extends DataPathDeps {
   readonly driver: HypervisorDriver;
-  readonly store: BlockStore;
-  readonly log: Logger;
-  readonly clock: Clock;
-  readonly signal?: AbortSignal;
-  /** The datastore key the agent holds, or null; it must be the datastore's. */
-  readonly keys: DatastoreKeys | null;
-  /** Opens the hashing and encoding workers for this job (closed when it ends). */
-  readonly openProcessor: OpenChunkProcessor;
-  progress(phase: string, doneBytes: number, totalBytes: number): void;
 }
 
 export type BackupTuning = PipelineTuning;

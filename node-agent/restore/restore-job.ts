@@ -17,20 +17,18 @@
 import { constants } from 'node:fs';
 import { access, mkdir, open, rename, rm, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Clock } from '../../shared/clock.js';
-import type { DatastoreKeys } from '../../shared/crypto/datastore-keys.js';
 import { CancelledError, ChunkMissingError, CorruptDataError, PreconditionError } from '../../shared/errors.js';
 import { digestHex, isZeroChunk, isZeroDigest } from '../../shared/format/chunk-digest.js';
 import { decodeFixedIndex, digestAt, fixedIndexFileSha256, type FixedIndex } from '../../shared/format/fixed-index.js';
 import { decodeManifest, type Manifest } from '../../shared/format/manifest.js';
 import { fsyncDir } from '../../shared/fs/atomic-file.js';
-import type { Logger } from '../../shared/log.js';
 import type { RestoreResult } from '../../shared/messages/results.js';
 import { Semaphore } from '../backup/semaphore.js';
 import { TaskGroup } from '../backup/task-group.js';
 import { requireDatastoreKey, requireSignedManifest } from '../encryption/datastore-key.js';
 import type { BlockStore } from '../ports/block-store.js';
-import type { ChunkProcessor, OpenChunkProcessor } from '../ports/chunk-processor.js';
+import type { ChunkProcessor } from '../ports/chunk-processor.js';
+import type { DataPathDeps } from '../ports/data-path-deps.js';
 
 export interface RestoreJobInput {
   readonly backupId: string;
@@ -41,17 +39,7 @@ export interface RestoreJobInput {
   readonly verifyOnly?: boolean;
 }
 
-export interface RestoreJobDeps {
-  readonly store: BlockStore;
-  readonly log: Logger;
-  readonly clock: Clock;
-  readonly signal?: AbortSignal;
-  /** The datastore key the agent holds, or null; it must be the datastore's. */
-  readonly keys: DatastoreKeys | null;
-  /** Opens the decoding workers for this job (closed when it ends). */
-  readonly openProcessor: OpenChunkProcessor;
-  progress(phase: string, doneBytes: number, totalBytes: number): void;
-}
+export type RestoreJobDeps = DataPathDeps;
 
 export interface RestoreTuning {
   /** Most distinct digests per GetChunks call. */
