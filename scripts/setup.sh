@@ -10,6 +10,7 @@ declare -A need=(
   [qemu-img]=qemu-utils
   [qemu-storage-daemon]=qemu-system-common
   [nbdinfo]=libnbd-bin
+  [nbdkit]=nbdkit
 )
 missing=()
 for cmd in "${!need[@]}"; do
