@@ -21,6 +21,8 @@ export interface ScenarioResult {
   readonly peakRssBytes: number;
   /** Peak RSS of every process of the tool during this scenario. */
   readonly peakRssByProcess: Record<string, number>;
+  /** CPU seconds (user + system) of every process of the tool during this scenario. */
+  readonly cpuSecondsByProcess: Record<string, number>;
   /** Restore only: the restored image is byte for byte the image that was backed up. */
   readonly identical?: boolean;
   /**
@@ -70,7 +72,7 @@ const median = (xs: readonly number[]) => {
 };
 
 /**
- * One tool's repeated runs as one: median seconds (and jobSeconds, syncSeconds), the highest
+ * One tool's repeated runs as one: median seconds (and jobSeconds, syncSeconds, CPU seconds), the highest
  * peak RSS, the last run's stored bytes, identical only when every run restored identically.
  */
 export function mergeRuns(imageBytes: number, runs: readonly ToolRun[]): ToolRun {
@@ -87,6 +89,9 @@ export function mergeRuns(imageBytes: number, runs: readonly ToolRun[]): ToolRun
     const peakRssByProcess = Object.fromEntries(
       Object.keys(row.peakRssByProcess).map((name) => [name, Math.max(...same.map((r) => r.peakRssByProcess[name] ?? 0))]),
     );
+    const cpuSecondsByProcess = Object.fromEntries(
+      Object.keys(row.cpuSecondsByProcess).map((name) => [name, round(median(same.map((r) => r.cpuSecondsByProcess[name] ?? 0)), 2)]),
+    );
     const jobSeconds = optionalMedian((r) => r.jobSeconds);
     const syncSeconds = optionalMedian((r) => r.syncSeconds);
     const identical = row.identical === undefined ? undefined : same.every((r) => r.identical === true);
@@ -97,6 +102,7 @@ export function mergeRuns(imageBytes: number, runs: readonly ToolRun[]): ToolRun
       storedBytes: last.storedBytes,
       peakRssBytes: Math.max(...same.map((r) => r.peakRssBytes)),
       peakRssByProcess,
+      cpuSecondsByProcess,
       ...(identical === undefined ? {} : { identical }),
       ...(jobSeconds === undefined ? {} : { jobSeconds }),
       ...(syncSeconds === undefined ? {} : { syncSeconds }),
@@ -139,15 +145,18 @@ const mib = (bytes: number) => (bytes / 1024 / 1024).toFixed(1);
 /** The readable table printed without --json. */
 export function resultTable(results: readonly ScenarioResult[]): string {
   const table = new Table({
-    head: ['tool', 'scenario', 'seconds', 'MB/s', 'stored MiB', 'peak RSS MiB (per process)', 'restore'],
+    head: ['tool', 'scenario', 'seconds', 'MB/s', 'stored MiB', 'peak RSS MiB (per process)', 'CPU s (per process)', 'restore'],
     style: { head: [], border: [] },
   });
   for (const r of results) {
     const perProcess = Object.entries(r.peakRssByProcess)
       .map(([name, bytes]) => `${name} ${mib(bytes)}`)
       .join(', ');
+    const cpu = Object.entries(r.cpuSecondsByProcess)
+      .map(([name, seconds]) => `${name} ${seconds.toFixed(1)}`)
+      .join(', ');
     const restore = r.identical === undefined ? '' : r.identical ? 'identical' : 'WRONG DATA';
-    table.push([r.tool, r.scenario, r.seconds.toFixed(2), r.mbPerSec.toFixed(1), mib(r.storedBytes), perProcess, restore]);
+    table.push([r.tool, r.scenario, r.seconds.toFixed(2), r.mbPerSec.toFixed(1), mib(r.storedBytes), perProcess, cpu, restore]);
   }
   return table.toString();
 }

@@ -14,7 +14,7 @@ import type { Job__Output } from '../shared/rpc/generated/bulwark/v1/Job.js';
 import { fileSha256 } from '../test/helpers/files.js';
 import type { BenchImage } from './bench-image.js';
 import { scenarioResult, type ScenarioResult, type ToolRun } from './bench-report.js';
-import { allocatedTreeBytes, flushDirtyPages, peakRssBytes, resetPeakRss, secondsSince } from './measure.js';
+import { allocatedTreeBytes, cpuSeconds, flushDirtyPages, peakRssBytes, resetPeakRss, secondsSince } from './measure.js';
 
 const VM = 'bench-vm';
 const DISK = 'disk0';
@@ -56,11 +56,15 @@ export async function benchBulwark(dir: string, image: BenchImage, say: (line: s
       flushDirtyPages();
       for (const pid of Object.values(processes)) rssResettable = resetPeakRss(pid) && rssResettable;
       say(`bulwark: ${scenario}`);
+      const cpuBefore = Object.fromEntries(Object.entries(processes).map(([name, pid]) => [name, cpuSeconds(pid)]));
       const t0 = process.hrtime.bigint();
       const job = await finishedJob(api, await start());
       const seconds = secondsSince(t0);
       const peakRssByProcess = Object.fromEntries(Object.entries(processes).map(([name, pid]) => [name, peakRssBytes(pid)]));
-      return { job, seconds, peakRssByProcess, peakRssBytes: peakRssByProcess.agent ?? 0 };
+      const cpuSecondsByProcess = Object.fromEntries(
+        Object.entries(processes).map(([name, pid]) => [name, Math.round((cpuSeconds(pid) - (cpuBefore[name] ?? 0)) * 100) / 100]),
+      );
+      return { job, seconds, peakRssByProcess, cpuSecondsByProcess, peakRssBytes: peakRssByProcess.agent ?? 0 };
     };
 
     const full = await measure('full', () => api.startBackup({ vm: VM, mode: 'full' }));
@@ -72,6 +76,7 @@ export async function benchBulwark(dir: string, image: BenchImage, say: (line: s
       storedBytes: allocatedTreeBytes(datastoreDir),
       peakRssBytes: full.peakRssBytes,
       peakRssByProcess: full.peakRssByProcess,
+      cpuSecondsByProcess: full.cpuSecondsByProcess,
       jobSeconds: fullResult.durationMs / 1000,
       bytesSent: fullResult.bytesSent,
     }));
@@ -86,6 +91,7 @@ export async function benchBulwark(dir: string, image: BenchImage, say: (line: s
       storedBytes: allocatedTreeBytes(datastoreDir),
       peakRssBytes: inc.peakRssBytes,
       peakRssByProcess: inc.peakRssByProcess,
+      cpuSecondsByProcess: inc.cpuSecondsByProcess,
       jobSeconds: incResult.durationMs / 1000,
       bytesSent: incResult.bytesSent,
     }));
@@ -102,6 +108,7 @@ export async function benchBulwark(dir: string, image: BenchImage, say: (line: s
       storedBytes: allocatedTreeBytes(datastoreDir),
       peakRssBytes: restore.peakRssBytes,
       peakRssByProcess: restore.peakRssByProcess,
+      cpuSecondsByProcess: restore.cpuSecondsByProcess,
       jobSeconds: restoreResult.durationMs / 1000,
       identical: (await fileSha256(restored)) === image.changedSha256,
       syncSeconds,

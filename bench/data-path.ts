@@ -93,9 +93,9 @@ try {
   for (let run = 1; run <= opts.runs; run++) {
     if (opts.runs > 1) say(`run ${run} of ${opts.runs}`);
     for (const tool of tools) {
-      const toolDir = join(dir, tool);
+      const toolDir = join(dir, opts.runs > 1 ? `${tool}-${run}` : tool);
       perTool.get(tool)?.push(await benchOf[tool](toolDir));
-      rmSync(toolDir, { recursive: true, force: true });
+      if (!opts.keep) rmSync(toolDir, { recursive: true, force: true });
     }
   }
   const runs = tools.map((tool) => mergeRuns(image.sizeBytes, perTool.get(tool) ?? []));

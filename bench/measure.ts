@@ -26,6 +26,17 @@ export function peakRssBytes(pid: number): number {
   return Number(match[1]) * 1024;
 }
 
+/** Clock ticks per second of /proc/<pid>/stat times (USER_HZ, 100 on Linux). */
+const CLOCK_TICKS = 100;
+
+/** CPU seconds (user + system, all threads) a running process has used so far. */
+export function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // Fields after the command name (which may hold spaces, closed by the last ')'): utime is the 12th, stime the 13th.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+}
+
 /**
  * Resets a process's peak RSS to its current RSS (Linux clear_refs "5"), so the next reading
  * covers one scenario only. Returns false where the kernel refuses; the peak is then lifetime.
@@ -54,6 +65,8 @@ export function secondsSince(startNs: bigint): number {
 export interface TimedCommand {
   readonly seconds: number;
   readonly peakRssBytes: number;
+  /** User plus system CPU seconds of the command. */
+  readonly cpuSeconds: number;
   readonly stdout: string;
 }
 
@@ -71,9 +84,13 @@ export async function timeCommand(command: string, args: readonly string[], repo
   const { code, stdout, stderr } = await run('/usr/bin/time', ['-v', '-o', reportFile, command, ...args], opts);
   const seconds = secondsSince(start);
   if (code !== 0) throw new Error(`${command} ${args.join(' ')} exited ${code}\n${stdout}\n${stderr}`);
-  const match = /Maximum resident set size \(kbytes\): (\d+)/.exec(readFileSync(reportFile, 'utf8'));
+  const report = readFileSync(reportFile, 'utf8');
+  const match = /Maximum resident set size \(kbytes\): (\d+)/.exec(report);
   if (!match) throw new Error(`no maximum resident set size in ${reportFile}`);
-  return { seconds, peakRssBytes: Number(match[1]) * 1024, stdout };
+  const user = /User time \(seconds\): ([\d.]+)/.exec(report);
+  const system = /System time \(seconds\): ([\d.]+)/.exec(report);
+  if (!user || !system) throw new Error(`no user and system time in ${reportFile}`);
+  return { seconds, peakRssBytes: Number(match[1]) * 1024, cpuSeconds: Number(user[1]) + Number(system[1]), stdout };
 }
 
 /** Runs a command to completion; throws when it fails. */

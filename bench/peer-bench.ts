@@ -64,6 +64,7 @@ async function runPeer(dir: string, image: BenchImage, imagePath: string, steps:
       storedBytes: allocatedTreeBytes(steps.repo),
       peakRssBytes: timed.peakRssBytes,
       peakRssByProcess: { [steps.tool]: timed.peakRssBytes },
+      cpuSecondsByProcess: { [steps.tool]: timed.cpuSeconds },
       ...restore,
     });
   for (const scenario of ['full', 'incremental'] as const) {

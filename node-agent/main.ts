@@ -44,7 +44,7 @@ runDaemon('bulwark-agent', async (configPath, rootLog) => {
       driver,
       clock: systemClock,
       keys,
-      openProcessor: (k) => (chunkWorkers > 0 ? new WorkerChunkProcessor(k, { threads: chunkWorkers }) : new InlineChunkProcessor(k)),
+      openProcessor: (k, o) => (chunkWorkers > 0 ? new WorkerChunkProcessor(k, { ...o, threads: chunkWorkers }) : new InlineChunkProcessor(k)),
       openBlockStore: (address) => new GrpcBlockStore(address),
     }),
   });

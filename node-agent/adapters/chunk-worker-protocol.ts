@@ -1,19 +1,32 @@
 /**
  * The messages between WorkerChunkProcessor and its threads (chunk-processor-worker.ts). Chunk
- * bytes travel as whole ArrayBuffers in the transfer list: moved, not copied.
+ * bytes never travel in messages: they sit in slots of SharedArrayBuffer arenas the threads are
+ * sent once, and a task names its slot and length. A task's result is written back into its slot
+ * (a blob over its plaintext, a plaintext over its blob), so no chunk allocates memory that
+ * crosses threads (each crossing would count against V8's external-memory budget and force full
+ * collections).
  */
 import { BlobKeyError } from '../../shared/format/blob.js';
 import { AppError, CorruptDataError, type ErrorCode } from '../../shared/errors.js';
 
-/** What a thread is started with: the datastore key material (96 bytes) or null. */
+/** What a thread is started with: the datastore key material (96 bytes) or null, and the slot size. */
 export interface ChunkWorkerData {
   readonly keyMaterial: Uint8Array | null;
+  readonly slotBytes: number;
+}
+
+/** A chunk's place: slot `slot` of arena `arena`, its first `length` bytes. */
+export interface SlotRef {
+  readonly arena: number;
+  readonly slot: number;
+  readonly length: number;
 }
 
 export type ChunkTask =
-  | { readonly id: number; readonly op: 'describe'; readonly data: ArrayBuffer }
-  | { readonly id: number; readonly op: 'encode'; readonly data: ArrayBuffer; readonly digest: ArrayBuffer }
-  | { readonly id: number; readonly op: 'decode'; readonly blob: ArrayBuffer; readonly digest: ArrayBuffer };
+  | { readonly op: 'arena'; readonly arena: number; readonly memory: SharedArrayBuffer }
+  | ({ readonly id: number; readonly op: 'describe' } & SlotRef)
+  | ({ readonly id: number; readonly op: 'encode'; readonly digest: Uint8Array } & SlotRef)
+  | ({ readonly id: number; readonly op: 'decode'; readonly digest: Uint8Array } & SlotRef);
 
 /** An error as it crosses the thread boundary. */
 export interface SerializedError {
@@ -24,23 +37,10 @@ export interface SerializedError {
 }
 
 export type ChunkTaskResult =
-  | { readonly id: number; readonly ok: true; readonly op: 'describe'; readonly zero: boolean; readonly digest: ArrayBuffer | null; readonly data: ArrayBuffer }
-  | { readonly id: number; readonly ok: true; readonly op: 'encode'; readonly blob: ArrayBuffer; readonly data: ArrayBuffer }
-  | { readonly id: number; readonly ok: true; readonly op: 'decode'; readonly plaintext: ArrayBuffer }
+  | { readonly id: number; readonly ok: true; readonly op: 'describe'; readonly zero: boolean; readonly digest: Uint8Array | null }
+  | { readonly id: number; readonly ok: true; readonly op: 'encode'; readonly length: number }
+  | { readonly id: number; readonly ok: true; readonly op: 'decode'; readonly length: number }
   | { readonly id: number; readonly ok: false; readonly error: SerializedError };
-
-/**
- * An ArrayBuffer holding exactly `bytes`, safe to transfer: the buffer's own memory when the view
- * covers all of it, else a copy (a small Buffer may sit in Node's shared pool, and a view into a
- * received gRPC message shares its memory with the other fields).
- */
-export function transferableOf(bytes: Uint8Array): ArrayBuffer {
-  const { buffer } = bytes;
-  if (buffer instanceof ArrayBuffer && bytes.byteOffset === 0 && bytes.byteLength === buffer.byteLength) return buffer;
-  const copy = new ArrayBuffer(bytes.byteLength);
-  new Uint8Array(copy).set(bytes);
-  return copy;
-}
 
 export function serializeError(err: unknown): SerializedError {
   if (err instanceof AppError) return { name: err.name, message: err.message, code: err.code, details: { ...err.details } };

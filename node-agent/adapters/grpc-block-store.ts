@@ -27,7 +27,7 @@ import type { GetManifestResponse__Output } from '../../shared/rpc/generated/bul
 import type { BackupSummary__Output } from '../../shared/rpc/generated/bulwark/v1/BackupSummary.js';
 import type { PutChunksRequest } from '../../shared/rpc/generated/bulwark/v1/PutChunksRequest.js';
 import type { PutChunksResponse__Output } from '../../shared/rpc/generated/bulwark/v1/PutChunksResponse.js';
-import { createBlockStoreClient, type BlockStoreClient } from '../../shared/rpc/proto-packages.js';
+import { createBlockStoreClient, putChunksMethod, type BlockStoreClient } from '../../shared/rpc/proto-packages.js';
 import { youngGcEvery } from './young-gc.js';
 import type {
   BackupSummary,
@@ -97,6 +97,7 @@ export class GrpcBlockStore implements BlockStore {
       mode: request.mode,
       changeTracking: request.changeTracking,
       changeTrackingNote: request.changeTrackingNote ?? '',
+      checkpoint: request.checkpoint ?? '',
     });
     return { sessionId: res.sessionId, chunkSizeBytes: res.chunkSizeBytes, committedBackupId: res.committedBackupId || null };
   }
@@ -251,20 +252,25 @@ class ClientStream<Req, Res> {
 const GC_EVERY_BYTES = 4 * 1024 * 1024;
 
 class GrpcChunkWriter implements ChunkWriter {
-  private readonly stream: ClientStream<PutChunksRequest, PutChunksResponse__Output>;
+  private readonly stream: ClientStream<Buffer, PutChunksResponse__Output>;
+  private readonly serialize: (message: PutChunksRequest) => Buffer;
   private first = true;
-  // grpc-js copies each message twice (protobuf, then framing): garbage the size of the upload.
+  // grpc-js copies each message once more when it frames it: garbage the size of the upload.
   private readonly collect = youngGcEvery(GC_EVERY_BYTES);
 
   constructor(address: string, client: BlockStoreClient, private readonly sessionId: string) {
-    this.stream = new ClientStream(address, (cb) => client.putChunks(cb));
+    // Each message is serialized as it is written, not when grpc-js gets to it, so the blob is
+    // copied before write() returns and the caller can reuse its memory (the chunk slots).
+    const method = putChunksMethod();
+    this.serialize = method.requestSerialize;
+    this.stream = new ClientStream(address, (cb) => client.makeClientStreamRequest(method.path, (bytes: Buffer) => bytes, method.responseDeserialize, cb));
   }
 
   write(digest: Buffer, blob: Buffer): Promise<void> {
     const message: PutChunksRequest = this.first ? { sessionId: this.sessionId, digest, blob } : { digest, blob };
     this.first = false;
     this.collect(blob.length);
-    return this.stream.write(message);
+    return this.stream.write(this.serialize(message));
   }
 
   async close(): Promise<PutChunksTotals> {

@@ -1,6 +1,6 @@
 /**
  * A ChunkProcessor on the calling thread: the simple path (tests, and `chunkWorkers: 0`). The
- * worker pool must produce exactly what this one produces.
+ * worker pool must produce exactly what this one produces. It holds no memory of its own.
  */
 import { ChunkCodec } from '../../shared/crypto/chunk-codec.js';
 import type { DatastoreKeys } from '../../shared/crypto/datastore-keys.js';
@@ -15,16 +15,24 @@ export class InlineChunkProcessor implements ChunkProcessor {
     this.codec = new ChunkCodec(keys);
   }
 
+  buffer(length: number): Buffer {
+    return Buffer.allocUnsafe(length);
+  }
+
   describe(data: Buffer): Promise<ChunkDescription> {
     return this.run(() => (isZeroChunk(data) ? { data, digest: ZERO_DIGEST, zero: true } : { data, digest: this.codec.digest(data), zero: false }));
   }
 
-  encode(data: Buffer, digest: Buffer): Promise<{ blob: Buffer; data: Buffer }> {
-    return this.run(() => ({ blob: this.codec.encode(data, digest), data }));
+  encode(data: Buffer, digest: Buffer): Promise<Buffer> {
+    return this.run(() => this.codec.encode(data, digest));
   }
 
   decode(blob: Buffer, digest: Buffer): Promise<Buffer> {
     return this.run(() => this.codec.decode(blob, digest));
+  }
+
+  recycle(): void {
+    // Nothing is pooled: the buffers are the garbage collector's.
   }
 
   close(): Promise<void> {

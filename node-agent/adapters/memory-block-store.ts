@@ -215,6 +215,7 @@ export class MemoryBlockStore implements BlockStore {
           parentBackupId: request.parentBackupId,
           changeTracking: request.changeTracking,
           changeTrackingNote: request.changeTrackingNote,
+          ...(request.checkpoint ? { checkpoint: request.checkpoint } : {}),
           chunkSizeBytes: this.chunkSizeBytes,
           keyFingerprint: this.keyFingerprint,
           contentHmac: contentHmac ?? null,

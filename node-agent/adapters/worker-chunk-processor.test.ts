@@ -10,31 +10,44 @@ import { InlineChunkProcessor } from './inline-chunk-processor.js';
 import { ChunkWorkerError, WorkerChunkProcessor } from './worker-chunk-processor.js';
 
 const text = Buffer.from('a chunk of text that compresses well\n'.repeat(3000));
+const CHUNK = 128 * 1024;
 
 describe('worker chunk processor', () => {
   const keys = keysFromMaterial(generateKeyMaterial());
 
-  it('digests, encodes and decodes as the inline processor does, moving the bytes', async () => {
-    const pool = new WorkerChunkProcessor(keys, { threads: 2 });
+  it('digests, encodes and decodes as the inline processor does, in its own reused memory', async () => {
+    const pool = new WorkerChunkProcessor(keys, { threads: 2, chunkSizeBytes: CHUNK });
     const inline = new InlineChunkProcessor(keys);
     const codec = new ChunkCodec(keys);
     try {
       const zero = await pool.describe(Buffer.alloc(65536));
       assert.deepEqual({ zero: zero.zero, digest: zero.digest, length: zero.data.length }, { zero: true, digest: ZERO_DIGEST, length: 65536 });
+      pool.recycle(zero.data);
       for (const data of [text, seededBytes(1, 100_000), Buffer.from('tiny, from the shared pool')]) {
-        const sent = Buffer.from(data);
-        const described = await pool.describe(sent);
+        const own = pool.buffer(data.length);
+        data.copy(own);
+        const described = await pool.describe(own);
         assert.equal(described.zero, false);
+        assert.equal(described.data.buffer, own.buffer, 'a chunk in a slot stays there');
         assert.ok(described.digest.equals((await inline.describe(Buffer.from(data))).digest));
-        assert.ok(described.data.equals(data), 'the chunk comes back');
-        const { blob, data: back } = await pool.encode(described.data, described.digest);
-        assert.ok(back.equals(data), 'the plaintext comes back for reuse');
+        const blob = await pool.encode(described.data, described.digest);
+        assert.equal(blob.buffer, own.buffer, 'the blob is written over its plaintext');
         assert.ok(codec.decode(blob, described.digest).equals(data));
-        assert.ok((await pool.decode(blob, described.digest)).equals(data));
+        const copy = Buffer.from(blob);
+        pool.recycle(blob);
+        const plaintext = await pool.decode(copy, described.digest);
+        assert.ok(plaintext.equals(data), 'a blob from elsewhere is copied into a slot and decoded there');
+        pool.recycle(plaintext);
       }
-      // Many at once, spread over both threads.
+      // Many at once, spread over both threads, from buffers that are not the pool's.
       const many = await Promise.all(Array.from({ length: 40 }, (_, i) => pool.describe(seededBytes(100 + i, 4096))));
       many.forEach((d, i) => assert.ok(d.digest.equals(codec.digest(seededBytes(100 + i, 4096)))));
+      assert.equal(pool.slotCount, 40, 'each chunk in flight holds a slot (arenas of 8)');
+      for (const d of many) pool.recycle(d.data);
+      const again = await Promise.all(Array.from({ length: 40 }, (_, i) => pool.describe(seededBytes(200 + i, 4096))));
+      assert.equal(pool.slotCount, 40, 'recycled slots are reused: no new memory');
+      again.forEach((d) => pool.recycle(d.data));
+      assert.throws(() => pool.buffer(CHUNK + 1), RangeError);
     } finally {
       await pool.close();
     }
@@ -43,7 +56,7 @@ describe('worker chunk processor', () => {
   });
 
   it('hands back decode failures as their own classes', async () => {
-    const pool = new WorkerChunkProcessor(keys, { threads: 1 });
+    const pool = new WorkerChunkProcessor(keys, { threads: 1, chunkSizeBytes: CHUNK });
     try {
       const codec = new ChunkCodec(keys);
       const digest = codec.digest(text);
@@ -60,7 +73,7 @@ describe('worker chunk processor', () => {
   });
 
   it('fails every pending and later call when a thread dies, and stops the others', async () => {
-    const pool = new WorkerChunkProcessor(null, { threads: 2, workerUrl: new URL('../testing/crashing-chunk-worker.ts', import.meta.url) });
+    const pool = new WorkerChunkProcessor(null, { threads: 2, chunkSizeBytes: CHUNK, workerUrl: new URL('../testing/crashing-chunk-worker.ts', import.meta.url) });
     try {
       const calls = [pool.describe(Buffer.from(text)), pool.describe(Buffer.from(text)), pool.describe(Buffer.from(text))];
       for (const call of calls) await assert.rejects(call, ChunkWorkerError);

@@ -33,8 +33,7 @@ class RecordingDriver implements HypervisorDriver {
   async openBackupView(vm: string): Promise<BackupView> {
     const view = await this.inner.openBackupView(vm);
     return {
-      vm: view.vm,
-      disks: view.disks,
+      ...view,
       finish: async (success) => {
         this.finished.push(success);
         await view.finish(success);
@@ -61,7 +60,7 @@ describe('backup job (files driver, in-memory store)', () => {
     clock.advance(1000);
     const result = await runBackup(
       { jobId: `job-${++jobSeq}`, attempt: 1, vm: 'vm1', mode, ...over },
-      { driver, store, log, clock, keys: null, openProcessor: (k) => new WorkerChunkProcessor(k, { threads: 2 }), progress: (p, d, t) => progress.push([p, d, t]) },
+      { driver, store, log, clock, keys: null, openProcessor: (k, o) => new WorkerChunkProcessor(k, { ...o, threads: 2 }), progress: (p, d, t) => progress.push([p, d, t]) },
       tuning,
     );
     return { result, progress };

@@ -12,6 +12,7 @@ import type { BackupDisk } from '../hypervisors/hypervisor.js';
 import type { ChunkProcessor } from '../ports/chunk-processor.js';
 import { bufferDisk, generatedDisk } from '../testing/buffer-disk.js';
 import { seededBytes } from '../testing/disk-images.js';
+import { readEverything } from './read-plan.js';
 import { ChunkPipeline, defaultPipelineTuning, type PipelineTuning } from './chunk-pipeline.js';
 
 const CHUNK = 64 * 1024;
@@ -68,7 +69,7 @@ async function runPipeline(
 ): Promise<{ pipeline: ChunkPipeline; indexes: Map<string, Buffer> }> {
   const pipeline = new ChunkPipeline(store, await session(store, disks), processor, CHUNK, tuning);
   try {
-    const { indexes } = await pipeline.run(disks, () => undefined);
+    const { indexes } = await pipeline.run(disks.map(readEverything), () => undefined);
     return { pipeline, indexes };
   } finally {
     await processor.close();
@@ -83,7 +84,7 @@ describe('chunk pipeline', () => {
       const store = new MemoryBlockStore(new ManualClock(), 'site', CHUNK, keys?.fingerprint ?? null);
       const disks = sampleDisks();
       const small: PipelineTuning = { maxInFlightBytes: 8 * CHUNK, findMissingBatch: 3, findMissingInFlight: 2, readAhead: 3 };
-      const { pipeline, indexes } = await runPipeline(store, new WorkerChunkProcessor(keys, { threads: 2 }), disks, small);
+      const { pipeline, indexes } = await runPipeline(store, new WorkerChunkProcessor(keys, { threads: 2, chunkSizeBytes: CHUNK }), disks, small);
 
       const expected = new Map<string, Buffer>();
       for (const disk of disks) {
@@ -140,11 +141,12 @@ describe('chunk pipeline', () => {
     // 2,048 distinct chunks (128 MiB) through a budget of 16 chunks.
     const disk = generatedDisk('big', 2048 * CHUNK, CHUNK);
     const tuning: PipelineTuning = { maxInFlightBytes: 16 * CHUNK, findMissingBatch: 64, findMissingInFlight: 2, readAhead: 4 };
-    const { pipeline } = await runPipeline(store, new WorkerChunkProcessor(null, { threads: 2 }), [disk], tuning);
+    const processor = new WorkerChunkProcessor(null, { threads: 2, chunkSizeBytes: CHUNK });
+    const { pipeline } = await runPipeline(store, processor, [disk], tuning);
     assert.equal(pipeline.chunksSent, 2048);
     assert.ok(pipeline.peakInFlightBytes <= 16 * CHUNK, `held ${pipeline.peakInFlightBytes} bytes`);
     assert.ok(pipeline.peakInFlightBytes >= 4 * CHUNK, 'several chunks were in flight');
-    assert.ok(pipeline.idleBuffers <= 16, `buffers kept for reuse stay within the budget (${pipeline.idleBuffers})`);
+    assert.ok(processor.slotCount <= 16, `chunk memory stays within the budget (${processor.slotCount} slots for 2,048 chunks)`);
     assert.equal(writes.most, 1, 'writes go one after another on the single stream');
   });
 
@@ -157,11 +159,11 @@ describe('chunk pipeline', () => {
       const inner = putChunks(sessionId);
       return { write: (d, b) => inner.write(d, b), close: () => inner.close(), abort: () => void aborted++ };
     };
-    const processor = new WorkerChunkProcessor(null, { threads: 2 });
+    const processor = new WorkerChunkProcessor(null, { threads: 2, chunkSizeBytes: CHUNK });
     const tuning: PipelineTuning = { ...defaultPipelineTuning, maxInFlightBytes: 8 * CHUNK };
     const pipeline = new ChunkPipeline(store, await session(store, [disk]), processor, CHUNK, tuning);
     try {
-      await assert.rejects(pipeline.run([disk], () => undefined), /read failed/);
+      await assert.rejects(pipeline.run([readEverything(disk)], () => undefined), /read failed/);
     } finally {
       await processor.close();
     }
@@ -173,11 +175,11 @@ describe('chunk pipeline', () => {
 
   it('fails cleanly when a worker thread dies', async () => {
     const store = new MemoryBlockStore(new ManualClock(), 'site', CHUNK);
-    const processor = new WorkerChunkProcessor(null, { threads: 2, workerUrl: new URL('../testing/crashing-chunk-worker.ts', import.meta.url) });
+    const processor = new WorkerChunkProcessor(null, { threads: 2, chunkSizeBytes: CHUNK, workerUrl: new URL('../testing/crashing-chunk-worker.ts', import.meta.url) });
     const disks = sampleDisks();
     const pipeline = new ChunkPipeline(store, await session(store, disks), processor, CHUNK);
     try {
-      await assert.rejects(pipeline.run(disks, () => undefined), ChunkWorkerError);
+      await assert.rejects(pipeline.run(disks.map(readEverything), () => undefined), ChunkWorkerError);
     } finally {
       await processor.close();
     }

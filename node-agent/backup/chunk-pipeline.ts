@@ -16,12 +16,13 @@
  * waits for every stage to stop, and is rethrown.
  */
 import { CancelledError } from '../../shared/errors.js';
-import { DIGEST_BYTES } from '../../shared/format/chunk-digest.js';
+import { DIGEST_BYTES, ZERO_DIGEST } from '../../shared/format/chunk-digest.js';
 import { chunkCountFor } from '../../shared/format/fixed-index.js';
 import type { BackupDisk } from '../hypervisors/hypervisor.js';
 import type { BlockStore, ChunkWriter, PutChunksTotals } from '../ports/block-store.js';
 import type { ChunkProcessor } from '../ports/chunk-processor.js';
 import { chunkLengthAt } from './disk-chunker.js';
+import type { DiskPlan } from './read-plan.js';
 import { Semaphore } from './semaphore.js';
 import { TaskGroup } from './task-group.js';
 
@@ -56,36 +57,6 @@ interface Pending {
   readonly data: Buffer;
 }
 
-/**
- * Chunk-size read buffers, reused once their chunk is done with: a backup of any size allocates
- * no more of them than the budget holds, and leaves no garbage of them behind.
- */
-class ChunkBuffers {
-  private readonly free: Buffer[] = [];
-
-  constructor(
-    private readonly sizeBytes: number,
-    /** Most buffers kept for reuse: what the budget can hold at once. */
-    private readonly maxFree: number,
-  ) {}
-
-  /** Buffers kept for reuse now. */
-  get idle(): number {
-    return this.free.length;
-  }
-
-  take(length: number): Buffer {
-    if (length !== this.sizeBytes) return Buffer.allocUnsafeSlow(length);
-    return this.free.pop() ?? Buffer.allocUnsafeSlow(length);
-  }
-
-  /** Takes back a chunk's buffer (any buffer: a driver without readInto hands out its own). */
-  give(buf: Buffer): void {
-    if (this.free.length >= this.maxFree) return;
-    if (buf.length === this.sizeBytes && buf.byteOffset === 0 && buf.buffer.byteLength === this.sizeBytes) this.free.push(buf);
-  }
-}
-
 export class ChunkPipeline {
   bytesRead = 0;
   chunksTotal = 0;
@@ -96,7 +67,6 @@ export class ChunkPipeline {
   private readonly reads: Semaphore;
   private readonly lookups: Semaphore;
   private readonly tasks: TaskGroup;
-  private readonly buffers: ChunkBuffers;
   private readonly maxBatchChunks: number;
   private readonly maxBatchBytes: number;
   /** Digests (latin1 keys) already taken care of in this backup: each is sent at most once. */
@@ -119,7 +89,6 @@ export class ChunkPipeline {
     this.budget = new Semaphore(maxInFlightBytes);
     this.reads = new Semaphore(Math.max(1, tuning.readAhead));
     this.lookups = new Semaphore(Math.max(1, tuning.findMissingInFlight));
-    this.buffers = new ChunkBuffers(chunkSizeBytes, Math.ceil(maxInFlightBytes / chunkSizeBytes));
     this.maxBatchChunks = Math.max(1, tuning.findMissingBatch);
     this.maxBatchBytes = Math.max(chunkSizeBytes, Math.floor(maxInFlightBytes / 4));
     this.tasks = new TaskGroup((err) => {
@@ -128,11 +97,6 @@ export class ChunkPipeline {
       this.lookups.fail(err);
       this.writer?.abort();
     });
-  }
-
-  /** Read buffers kept for reuse (at most the budget's worth). */
-  get idleBuffers(): number {
-    return this.buffers.idle;
   }
 
   /** Most chunk bytes the pipeline held at once so far. */
@@ -144,15 +108,17 @@ export class ChunkPipeline {
    * Sends every non-zero chunk of `disks` the store lacks; resolves once storage says all of
    * them are durable. `onRead` sees the bytes read so far.
    */
-  async run(disks: readonly BackupDisk[], onRead: (bytesRead: number) => void): Promise<PipelineOutput> {
+  async run(plans: readonly DiskPlan[], onRead: (bytesRead: number) => void): Promise<PipelineOutput> {
     const indexes = new Map<string, Buffer>();
     try {
-      for (const disk of disks) {
-        // Zero-filled: every position starts as ZERO_DIGEST and only non-zero chunks overwrite it.
-        const digests = Buffer.alloc(chunkCountFor(disk.sizeBytes, this.chunkSizeBytes) * DIGEST_BYTES);
+      for (const { disk, baseDigests, reads } of plans) {
+        // Every position starts as the base's digest, or ZERO_DIGEST (all zero bytes); only the
+        // chunks read overwrite it, and only when they are not zeros.
+        const digests = baseDigests ? Buffer.from(baseDigests) : Buffer.alloc(chunkCountFor(disk.sizeBytes, this.chunkSizeBytes) * DIGEST_BYTES);
         indexes.set(disk.name, digests);
         const count = digests.length / DIGEST_BYTES;
         for (let i = 0; i < count; i++) {
+          if (reads && !reads[i]) continue;
           if (this.signal?.aborted) throw new CancelledError('backup cancelled');
           if (this.tasks.failure) throw this.tasks.failure;
           const length = chunkLengthAt(disk.sizeBytes, this.chunkSizeBytes, i);
@@ -184,7 +150,7 @@ export class ChunkPipeline {
     let data: Buffer;
     try {
       if (disk.readInto) {
-        data = this.buffers.take(length);
+        data = this.processor.buffer(length);
         await disk.readInto(data, i * this.chunkSizeBytes);
       } else {
         data = await disk.read(i * this.chunkSizeBytes, length);
@@ -198,14 +164,16 @@ export class ChunkPipeline {
     const described = await this.processor.describe(data);
     if (described.zero) {
       this.chunksZero++;
-      this.buffers.give(described.data);
+      // A base digest at this position (an incremental) is replaced by zeros.
+      ZERO_DIGEST.copy(digests, i * DIGEST_BYTES);
+      this.processor.recycle(described.data);
       this.budget.release(length);
       return;
     }
     described.digest.copy(digests, i * DIGEST_BYTES);
     const key = described.digest.toString('latin1');
     if (this.seen.has(key)) {
-      this.buffers.give(described.data);
+      this.processor.recycle(described.data);
       this.budget.release(length);
       return;
     }
@@ -234,18 +202,23 @@ export class ChunkPipeline {
         this.tasks.spawn(() => this.send(pending));
       } else {
         this.budget.release(pending.data.length);
-        this.buffers.give(pending.data);
+        this.processor.recycle(pending.data);
       }
     }
   }
 
   private async send(pending: Pending): Promise<void> {
     const length = pending.data.length;
-    const { blob, data } = await this.processor.encode(pending.data, pending.digest);
-    this.buffers.give(data);
-    await this.write(pending.digest, blob);
+    const blob = await this.processor.encode(pending.data, pending.digest);
+    const blobBytes = blob.length;
+    try {
+      await this.write(pending.digest, blob);
+    } finally {
+      // The writer has serialized (copied) the blob by the time write() settles.
+      this.processor.recycle(blob);
+    }
     this.chunksSent++;
-    this.bytesSent += blob.length;
+    this.bytesSent += blobBytes;
     this.budget.release(length);
   }
 

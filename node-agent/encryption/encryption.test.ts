@@ -17,7 +17,7 @@ import { MemoryBlockStore } from '../adapters/memory-block-store.js';
 import { ChunkWorkerError, WorkerChunkProcessor } from '../adapters/worker-chunk-processor.js';
 import { runBackup } from '../backup/backup-job.js';
 import { FilesDriver } from '../hypervisors/files/files-driver.js';
-import type { ChunkProcessor } from '../ports/chunk-processor.js';
+import type { ChunkProcessor, ChunkProcessorOptions } from '../ports/chunk-processor.js';
 import { runRestore } from '../restore/restore-job.js';
 import { seededBytes, writeDiskImage } from '../testing/disk-images.js';
 import { loadAgentKeys } from './agent-keys.js';
@@ -65,8 +65,8 @@ describe('encrypted backup, restore and verify (in-memory store)', () => {
   const store = new MemoryBlockStore(clock, 'site-e', CHUNK, keys.fingerprint);
   const plainStore = new MemoryBlockStore(clock, 'site-p', CHUNK);
   const processors: WorkerChunkProcessor[] = [];
-  const openProcessor = (k: DatastoreKeys | null): ChunkProcessor => {
-    const p = new WorkerChunkProcessor(k, { threads: 2 });
+  const openProcessor = (k: DatastoreKeys | null, o: ChunkProcessorOptions): ChunkProcessor => {
+    const p = new WorkerChunkProcessor(k, { ...o, threads: 2 });
     processors.push(p);
     return p;
   };
@@ -76,7 +76,7 @@ describe('encrypted backup, restore and verify (in-memory store)', () => {
   let seq = 0;
   const shared = seededBytes(9, CHUNK);
 
-  const backup = (over: { store?: MemoryBlockStore; keys?: DatastoreKeys | null; open?: (k: DatastoreKeys | null) => ChunkProcessor } = {}) =>
+  const backup = (over: { store?: MemoryBlockStore; keys?: DatastoreKeys | null; open?: (k: DatastoreKeys | null, o: ChunkProcessorOptions) => ChunkProcessor } = {}) =>
     runBackup(
       { jobId: `job-${++seq}`, attempt: 1, vm: 'vm1', mode: 'full' },
       { driver, store: over.store ?? store, log, clock, keys: over.keys === undefined ? keys : over.keys, openProcessor: over.open ?? openProcessor, progress: () => undefined },
@@ -206,7 +206,7 @@ describe('encrypted backup, restore and verify (in-memory store)', () => {
     const aborts = store.calls.get('abortBackup') ?? 0;
     await assert.rejects(
       backup({
-        open: (k) => (pool = new WorkerChunkProcessor(k, { threads: 2, workerUrl: new URL('../testing/crashing-chunk-worker.ts', import.meta.url) })),
+        open: (k, o) => (pool = new WorkerChunkProcessor(k, { ...o, threads: 2, workerUrl: new URL('../testing/crashing-chunk-worker.ts', import.meta.url) })),
       }),
       ChunkWorkerError,
     );

@@ -1,16 +1,33 @@
 /**
  * The hypervisor driver port (DESIGN.md §6). A driver lists its VMs and opens a point-in-time
- * backup view of one VM's disks. For `files` the view is the image files as they are; for QEMU
- * (later) it is a fleecing export with dirty bitmaps, and `finish(success)` drops or merges the
- * frozen bitmap, so a failed backup never loses a change. Restore writes plain sparse files for
- * now (node-agent/restore/); creating disks on a hypervisor comes with the QEMU driver.
+ * backup view of one VM's disks. For `files` the view is the image files as they are; for `qemu`
+ * it is a fleecing export per disk over NBD, taken at one instant for all disks, with the dirty
+ * bitmaps of a checkpoint.
+ *
+ * Checkpoints: a driver with change tracking starts a new checkpoint with every view (QEMU: a new
+ * persistent dirty bitmap per disk, named after it); the backup records `view.checkpoint` in its
+ * manifest. The next view reports the checkpoint its dirty extents are relative to
+ * (`baseCheckpoint`): when the newest backup of the VM recorded that checkpoint, an incremental
+ * reads only the dirty extents and takes every other chunk from that backup's index. Otherwise
+ * the backup reads everything allocated, and says why (`fullReason`). `finish(success)` keeps the
+ * new checkpoint on success; on failure it folds the new checkpoint's changes back into the base
+ * one, so no change is ever lost.
  */
 import type { VmInventory } from '../../shared/messages/events.js';
 
 export type { VmInventory };
 
-/** How a disk's changes since the last backup are found: 'hash' reads and hashes everything. */
-export type ChangeTracking = 'hash';
+/**
+ * How a disk's changes since the last backup are found: 'hash' reads and hashes everything;
+ * 'dirty-bitmap' reads only what the hypervisor recorded as written since the base checkpoint.
+ */
+export type ChangeTracking = 'hash' | 'dirty-bitmap';
+
+/** A byte range of a disk. */
+export interface DiskExtent {
+  readonly offset: number;
+  readonly length: number;
+}
 
 /** One disk of a backup view. */
 export interface BackupDisk {
@@ -21,18 +38,34 @@ export interface BackupDisk {
   read(offset: number, length: number): Promise<Buffer>;
   /** Fills `target` with the bytes at `offset`, when the driver can (the backup reuses its buffers). */
   readInto?(target: Buffer, offset: number): Promise<void>;
+  /**
+   * The ranges that may hold data, sorted, not overlapping; everything else reads as zeros and is
+   * never read. Absent: the whole disk may hold data.
+   */
+  allocatedExtents?(): AsyncIterable<DiskExtent>;
+  /**
+   * The ranges written since the view's `baseCheckpoint`, sorted, not overlapping. Present only
+   * when the view has a base checkpoint.
+   */
+  dirtyExtents?(): AsyncIterable<DiskExtent>;
 }
 
 /** A consistent view of a VM's disks for the time of one backup. */
 export interface BackupView {
   readonly vm: string;
   readonly disks: readonly BackupDisk[];
+  /** The checkpoint this view starts (to record in the backup's manifest), or null without change tracking. */
+  readonly checkpoint: string | null;
+  /** The checkpoint the disks' dirty extents are relative to, or null when there is none. */
+  readonly baseCheckpoint: string | null;
+  /** Why the view offers no dirty extents although the driver tracks changes (e.g. the bitmap was lost in a crash), or null. */
+  readonly fullReason: string | null;
   /** Ends the view: success keeps the new checkpoint, failure keeps every change for the next run. */
   finish(success: boolean): Promise<void>;
 }
 
 export interface HypervisorDriver {
-  /** The driver kind ('files', later 'qemu'). */
+  /** The driver kind ('files', 'qemu'). */
   readonly kind: string;
   /** The VMs and their disks, with current sizes. */
   inventory(): Promise<VmInventory[]>;

@@ -31,6 +31,8 @@ export interface BeginBackupRequest {
   readonly mode: 'full' | 'incremental';
   readonly changeTracking: string;
   readonly changeTrackingNote: string | null;
+  /** The hypervisor checkpoint this backup starts, for the manifest; null: none. */
+  readonly checkpoint?: string | null;
 }
 
 export interface BeginBackupResponse {
@@ -63,7 +65,10 @@ export interface PutChunksTotals {
 
 /** One upload stream of finished blobs for a session. */
 export interface ChunkWriter {
-  /** Queues a blob; resolves when the stream can take more (backpressure). */
+  /**
+   * Queues a blob; resolves when the stream can take more (backpressure). The blob is copied by
+   * the time the promise settles: its memory may be reused then.
+   */
   write(digest: Buffer, blob: Buffer): Promise<void>;
   /** Ends the stream; resolves once storage says every chunk in it is durable. */
   close(): Promise<PutChunksTotals>;

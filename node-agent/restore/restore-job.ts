@@ -19,11 +19,12 @@ import { access, mkdir, open, rename, rm, type FileHandle } from 'node:fs/promis
 import { join } from 'node:path';
 import { CancelledError, ChunkMissingError, CorruptDataError, PreconditionError } from '../../shared/errors.js';
 import { digestHex, isZeroChunk, isZeroDigest } from '../../shared/format/chunk-digest.js';
-import { decodeFixedIndex, digestAt, fixedIndexFileSha256, type FixedIndex } from '../../shared/format/fixed-index.js';
+import { digestAt, type FixedIndex } from '../../shared/format/fixed-index.js';
 import { decodeManifest, type Manifest } from '../../shared/format/manifest.js';
 import { fsyncDir } from '../../shared/fs/atomic-file.js';
 import type { RestoreResult } from '../../shared/messages/results.js';
 import { Semaphore } from '../backup/semaphore.js';
+import { fetchCheckedIndex } from '../backup/stored-index.js';
 import { TaskGroup } from '../backup/task-group.js';
 import { requireDatastoreKey, requireSignedManifest } from '../encryption/datastore-key.js';
 import type { BlockStore } from '../ports/block-store.js';
@@ -92,7 +93,7 @@ export async function runRestore(
   for (const disk of manifest.disks) {
     const path = join(input.targetDir, `${disk.name}.img`);
     if (!verifyOnly && (await exists(path))) throw new PreconditionError(`${path} already exists; refusing to overwrite it`, { path });
-    disks.push({ name: disk.name, sizeBytes: disk.sizeBytes, path, index: await fetchIndex(store, manifest, disk.name) });
+    disks.push({ name: disk.name, sizeBytes: disk.sizeBytes, path, index: await fetchCheckedIndex(store, manifest, disk.name) });
   }
   if (!verifyOnly) await mkdir(input.targetDir, { recursive: true });
   log.info({ disks: disks.length, targetDir: verifyOnly ? null : input.targetDir }, verifyOnly ? 'verify with the key started' : 'restore started');
@@ -100,7 +101,7 @@ export async function runRestore(
   const run: RestoreRun = {
     deps,
     tuning,
-    processor: deps.openProcessor(deps.keys),
+    processor: deps.openProcessor(deps.keys, { chunkSizeBytes: manifest.chunkSizeBytes }),
     verifyOnly,
     verified: new Map(),
     partials: [],
@@ -150,20 +151,6 @@ async function fetchManifest(store: BlockStore, input: RestoreJobInput): Promise
   return manifest;
 }
 
-async function fetchIndex(store: BlockStore, manifest: Manifest, diskName: string): Promise<FixedIndex> {
-  const what = `index of disk ${diskName} of backup ${manifest.backupId}`;
-  const disk = manifest.disks.find((d) => d.name === diskName);
-  const file = await store.getIndex(manifest.backupId, diskName);
-  if (!disk || fixedIndexFileSha256(file) !== disk.indexSha256) {
-    throw new CorruptDataError(what, 'its SHA-256 does not match the manifest');
-  }
-  const index = decodeFixedIndex(file, what);
-  if (index.diskSizeBytes !== disk.sizeBytes || index.chunkSizeBytes !== manifest.chunkSizeBytes) {
-    throw new CorruptDataError(what, 'disk or chunk size differs from the manifest');
-  }
-  return index;
-}
-
 /** The distinct digests of one GetChunks call and the chunk positions that use each. */
 type Batch = Map<string, { digest: Buffer; positions: number[] }>;
 
@@ -189,8 +176,9 @@ async function restoreDisk(disk: PlannedDisk, run: RestoreRun): Promise<void> {
     });
 
     const write = async (entry: { digest: Buffer; positions: number[] }, blob: Buffer): Promise<void> => {
+      let plaintext: Buffer | undefined;
       try {
-        const plaintext = await run.processor.decode(blob, entry.digest);
+        plaintext = await run.processor.decode(blob, entry.digest);
         run.chunksFetched++;
         if (run.verifyOnly) run.verified.set(entry.digest.toString('latin1'), plaintext.length);
         for (const i of entry.positions) {
@@ -203,6 +191,7 @@ async function restoreDisk(disk: PlannedDisk, run: RestoreRun): Promise<void> {
           }
         }
       } finally {
+        if (plaintext) run.processor.recycle(plaintext);
         budget.release(chunkSize);
       }
     };

@@ -35,10 +35,12 @@ export const ManifestBody = z.object({
   attempt: z.number().int().nonnegative(),
   mode: z.enum(['full', 'incremental']),
   parentBackupId: Ulid.nullable(),
-  /** How changed data was found: 'hash' (read and hash everything), later 'dirty-bitmap'. */
+  /** How changed data was found: 'hash' (read and hash everything allocated) or 'dirty-bitmap' (only what the hypervisor saw written). */
   changeTracking: z.string().min(1),
   /** Why a cheaper method was not used, when it was not (e.g. the bitmap was lost). */
   changeTrackingNote: z.string().nullable(),
+  /** The hypervisor checkpoint this backup started (the base of the next dirty-bitmap incremental); absent or null: none. */
+  checkpoint: z.string().min(1).max(64).nullable().optional(),
   chunkSizeBytes: z.number().int().positive(),
   /** Fingerprint of the key the chunks are encrypted with; absent or null: unencrypted. */
   keyFingerprint: z.string().regex(/^[0-9a-f]{32}$/).nullable().optional(),

@@ -51,6 +51,14 @@ export const dataPlaneChannelOptions: grpc.ChannelOptions = {
   'grpc-node.flow_control_window': 4 * 1024 * 1024,
 };
 
+/**
+ * The PutChunks method's definition (path and codecs), for a client that serializes each message
+ * itself when it writes it (node-agent's chunk writer: the blob's memory is reused at once).
+ */
+export function putChunksMethod(): BlockStoreProto['bulwark']['v1']['BlockStore']['service']['PutChunks'] {
+  return blockStorePackage().BlockStore.service.PutChunks;
+}
+
 /** A BlockStore client on an insecure channel (mTLS comes with the security work). */
 export function createBlockStoreClient(address: string): BlockStoreClient {
   const { BlockStore } = blockStorePackage();

@@ -51,6 +51,7 @@ const BeginBackupRequest = z.object({
   mode: z.enum(['full', 'incremental']),
   changeTracking: z.string().max(64).transform((s) => (s === '' ? 'hash' : s)),
   changeTrackingNote: z.string().max(1024).transform(emptyAsNull),
+  checkpoint: z.string().max(64).transform(emptyAsNull),
 });
 
 const SessionId = z.string().min(1, 'required').max(64);

@@ -21,6 +21,7 @@ export const SessionSpec = z.strictObject({
   mode: z.enum(['full', 'incremental']),
   changeTracking: z.string().min(1),
   changeTrackingNote: z.string().nullable(),
+  checkpoint: z.string().min(1).max(64).nullable().optional(),
 });
 export type SessionSpec = z.infer<typeof SessionSpec>;
 

@@ -466,6 +466,7 @@ export class Datastore {
         parentBackupId: session.parentBackupId,
         changeTracking: session.changeTracking,
         changeTrackingNote: session.changeTrackingNote,
+        ...(session.checkpoint ? { checkpoint: session.checkpoint } : {}),
         chunkSizeBytes: session.chunkSizeBytes,
         ...(this.info.keyFingerprint === null ? {} : { keyFingerprint: this.info.keyFingerprint, contentHmac }),
         disks: session.disks.map((d) => {

@@ -20,6 +20,7 @@ const Row = z.object({
   storedBytes: z.number().int().positive(),
   peakRssBytes: z.number().int().positive(),
   peakRssByProcess: z.record(z.string(), z.number().int().positive()),
+  cpuSecondsByProcess: z.record(z.string(), z.number().nonnegative()),
   identical: z.boolean().optional(),
 });
 const Report = z.object({
@@ -69,6 +70,7 @@ describe('npm run bench (smoke)', () => {
     assert.equal(report.allRestoresIdentical, true);
     assert.ok(full && incremental && incremental.storedBytes >= full.storedBytes, 'the incremental adds to the datastore');
     assert.ok(full?.peakRssByProcess.agent && full.peakRssByProcess.storage, 'the agent and the storage are measured');
+    assert.ok((full?.cpuSecondsByProcess.agent ?? 0) > 0, 'the agent used CPU to back up 64 MiB');
     assert.deepEqual(report.ratios, {}, 'no peers, no ratios');
     assert.deepEqual(readdirSync(tmp).filter((name) => name.startsWith('bulwark-bench-')), [], 'the temp dir is removed');
   });

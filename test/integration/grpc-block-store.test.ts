@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { GrpcBlockStore } from '../../node-agent/adapters/grpc-block-store.js';
+import type { ChunkProcessorOptions } from '../../node-agent/ports/chunk-processor.js';
 import { WorkerChunkProcessor } from '../../node-agent/adapters/worker-chunk-processor.js';
 import { runBackup } from '../../node-agent/backup/backup-job.js';
 import { FilesDriver } from '../../node-agent/hypervisors/files/files-driver.js';
@@ -147,13 +148,13 @@ describe('GrpcBlockStore against the real BlockStore service', () => {
     const driver = new FilesDriver({ kind: 'files', vms: [{ name: 'vm', disks: [{ name: 'd0', path }] }] }, log);
     const result = await runBackup(
       { jobId: newId(), attempt: 1, vm: 'vm', mode: 'auto' },
-      { driver, store, log, clock: systemClock, progress: () => undefined, keys: null, openProcessor: (k) => new WorkerChunkProcessor(k, { threads: 2 }) },
+      { driver, store, log, clock: systemClock, progress: () => undefined, keys: null, openProcessor: (k, o) => new WorkerChunkProcessor(k, { ...o, threads: 2 }) },
     );
     assert.equal(result.backup.site, 'site-x');
     const target = join(dir, 'restored');
     const restored = await runRestore(
       { backupId: result.backup.backupId, vm: 'vm', targetDir: target },
-      { store, log, clock: systemClock, progress: () => undefined, keys: null, openProcessor: (k) => new WorkerChunkProcessor(k, { threads: 2 }) },
+      { store, log, clock: systemClock, progress: () => undefined, keys: null, openProcessor: (k, o) => new WorkerChunkProcessor(k, { ...o, threads: 2 }) },
     );
     assert.equal(restored.disks[0]!.path, join(target, 'd0.img'));
     assert.ok((await readFile(join(target, 'd0.img'))).equals(await readFile(path)));
@@ -173,7 +174,7 @@ describe('GrpcBlockStore against the real BlockStore service', () => {
         { offset: 2 * 1024 * 1024, data: seededBytes(9, 1024 * 1024 + 4321) },
       ]);
       const driver = new FilesDriver({ kind: 'files', vms: [{ name: 'vm', disks: [{ name: 'd0', path }] }] }, log);
-      const deps = { log, clock: systemClock, progress: () => undefined, openProcessor: (k: DatastoreKeys | null) => new WorkerChunkProcessor(k, { threads: 2 }) };
+      const deps = { log, clock: systemClock, progress: () => undefined, openProcessor: (k: DatastoreKeys | null, o: ChunkProcessorOptions) => new WorkerChunkProcessor(k, { ...o, threads: 2 }) };
       const result = await runBackup({ jobId: newId(), attempt: 1, vm: 'vm', mode: 'auto' }, { ...deps, driver, store: eStore, keys });
       const manifest = decodeManifest(await eStore.getManifest(result.backup.backupId));
       assert.equal(manifest.keyFingerprint, keys.fingerprint);

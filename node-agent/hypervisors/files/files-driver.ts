@@ -52,6 +52,9 @@ export class FilesDriver implements HypervisorDriver {
     return {
       vm: vm.name,
       disks: opened,
+      checkpoint: null,
+      baseCheckpoint: null,
+      fullReason: null,
       finish: async () => {
         await Promise.all(opened.map((d) => d.close()));
       },

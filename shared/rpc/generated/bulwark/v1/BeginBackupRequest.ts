@@ -11,6 +11,7 @@ export interface BeginBackupRequest {
   'mode'?: (string);
   'changeTracking'?: (string);
   'changeTrackingNote'?: (string);
+  'checkpoint'?: (string);
 }
 
 export interface BeginBackupRequest__Output {
@@ -22,4 +23,5 @@ export interface BeginBackupRequest__Output {
   'mode': (string);
   'changeTracking': (string);
   'changeTrackingNote': (string);
+  'checkpoint': (string);
 }
