@@ -44,7 +44,8 @@ describe('agent config', () => {
     const config = await load(valid);
     assert.equal(config.heartbeatIntervalMs, 2000);
     assert.equal(config.logLevel, 'info');
-    assert.equal(config.hypervisor.vms[0]!.disks[0]!.path, '/var/lib/images/web1.raw');
+    assert.equal(config.hypervisor.kind, 'files');
+    if (config.hypervisor.kind === 'files') assert.equal(config.hypervisor.vms[0]!.disks[0]!.path, '/var/lib/images/web1.raw');
   });
 
   it('names the field of a relative disk path', async () => {
@@ -81,6 +82,63 @@ describe('agent config', () => {
     await rejects({ ...valid, heartbeatIntervalMs: 5 }, 'heartbeatIntervalMs', /.+/);
     await rejects({ ...valid, logLevel: 'loud' }, 'logLevel', /.+/);
     await rejects({ ...valid, extra: 1 }, '', /.+/);
+  });
+
+  describe('qemu hypervisor', () => {
+    const qemu = {
+      kind: 'qemu',
+      workDir: '/var/lib/bulwark/qemu',
+      vms: [
+        {
+          name: 'web1',
+          qmpSocket: '/run/qemu/web1.qmp',
+          definition: { cpus: 2, memoryMiB: 2048, machine: 'q35', nics: [{ model: 'virtio-net-pci', mac: '52:54:00:12:34:56' }] },
+        },
+        { name: 'db1', qmpSocket: '/run/qsd/db1.qmp', nbdSocket: '/run/qsd/db1.nbd', definition: { cpus: 1, memoryMiB: 16 } },
+      ],
+    };
+    const withVm = (patch: Record<string, unknown>, definition: Record<string, unknown> = {}) => ({
+      ...valid,
+      hypervisor: { ...qemu, vms: [{ ...qemu.vms[0]!, ...patch, definition: { ...qemu.vms[0]!.definition, ...definition } }] },
+    });
+
+    it('accepts a valid qemu config', async () => {
+      const config = await load({ ...valid, hypervisor: qemu });
+      assert.equal(config.hypervisor.kind, 'qemu');
+      if (config.hypervisor.kind !== 'qemu') return;
+      assert.equal(config.hypervisor.workDir, '/var/lib/bulwark/qemu');
+      assert.deepEqual(config.hypervisor.vms[0], qemu.vms[0]);
+      assert.equal(config.hypervisor.vms[1]!.nbdSocket, '/run/qsd/db1.nbd');
+      assert.equal(config.hypervisor.vms[1]!.definition.nics, undefined);
+    });
+
+    it('names each broken field', async () => {
+      await rejects({ ...valid, hypervisor: { ...qemu, kind: 'xen' } }, 'hypervisor.kind', /.+/);
+      await rejects({ ...valid, hypervisor: { ...qemu, workDir: 'work' } }, 'hypervisor.workDir', /must be an absolute path/);
+      await rejects({ ...valid, hypervisor: { ...qemu, disks: [] } }, 'hypervisor', /.+/);
+      await rejects(withVm({ qmpSocket: 'web1.qmp' }), 'hypervisor.vms.0.qmpSocket', /must be an absolute path/);
+      await rejects(withVm({ qmpSocket: `/${'q'.repeat(120)}` }), 'hypervisor.vms.0.qmpSocket', /at most 107 bytes/);
+      await rejects(withVm({ nbdSocket: 'nbd.sock' }), 'hypervisor.vms.0.nbdSocket', /must be an absolute path/);
+      await rejects(withVm({ name: 'bad name' }), 'hypervisor.vms.0.name', /must be letters/);
+      await rejects(withVm({ disks: [] }), 'hypervisor.vms.0', /.+/);
+      await rejects(withVm({}, { cpus: 0 }), 'hypervisor.vms.0.definition.cpus', /.+/);
+      await rejects(withVm({}, { cpus: 1.5 }), 'hypervisor.vms.0.definition.cpus', /.+/);
+      await rejects(withVm({}, { memoryMiB: 8 }), 'hypervisor.vms.0.definition.memoryMiB', /.+/);
+      await rejects(withVm({}, { machine: '' }), 'hypervisor.vms.0.definition.machine', /must not be empty/);
+      await rejects(withVm({}, { nics: [{ model: 'e1000', mac: 'zz' }] }), 'hypervisor.vms.0.definition.nics.0.mac', /must be a MAC address/);
+      await rejects(withVm({}, { nics: [{ mac: '52:54:00:12:34:56' }] }), 'hypervisor.vms.0.definition.nics.0.model', /.+/);
+      const { cpus: _cpus, ...noCpus } = qemu.vms[0]!.definition;
+      await rejects({ ...valid, hypervisor: { ...qemu, vms: [{ ...qemu.vms[0]!, definition: noCpus }] } }, 'hypervisor.vms.0.definition.cpus', /.+/);
+      await rejects({ ...valid, hypervisor: { ...qemu, vms: [qemu.vms[0]!, qemu.vms[0]!] } }, 'hypervisor.vms.1.name', /duplicate VM name "web1"/);
+    });
+
+    it('refuses a VM whose NBD socket in workDir would not fit a unix socket path', async () => {
+      const longName = 'v'.repeat(90);
+      await rejects(withVm({ name: longName }), 'hypervisor.vms.0.name', /at most 107 bytes/);
+      // With the VM's own NBD server named, the driver needs no socket in workDir.
+      const config = await load(withVm({ name: longName, nbdSocket: '/run/qsd/v.nbd' }));
+      assert.equal(config.hypervisor.vms[0]!.name, longName);
+    });
   });
 
   it('reports an unreadable file and bad JSON', async () => {

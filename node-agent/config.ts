@@ -1,6 +1,10 @@
 /**
- * The agent's configuration file (JSON): its site and worker id, NATS, and its hypervisor. The
- * `files` hypervisor declares VMs as named sets of raw disk image files. `encryption` names the
+ * The agent's configuration file (JSON): its site and worker id, NATS, and its hypervisor (one
+ * kind per agent, chosen by `hypervisor.kind`). The `files` hypervisor declares VMs as named sets
+ * of raw disk image files. The `qemu` hypervisor declares VMs by their QMP socket (disks are found
+ * over QMP) and the definition a restore rebuilds them from; `workDir` holds a folder per VM for
+ * the fleecing overlays and the NBD socket of a backup (`nbdSocket`: the VM already runs an NBD
+ * server there, e.g. qemu-storage-daemon --nbd-server; exports then go to it). `encryption` names the
  * datastore key file and the file holding its passphrase (both absolute paths); `chunkWorkers` is
  * the number of threads that hash, compress and encrypt (default one per core; 0: none, all on
  * the main thread).
@@ -26,6 +30,54 @@ const FilesHypervisor = z.strictObject({
   vms: z.array(FilesVm).superRefine((vms, ctx) => duplicateNames(vms, ctx, 'VM')),
 });
 
+/** sockaddr_un.sun_path holds 108 bytes with the terminating NUL. */
+const MAX_SOCKET_PATH_BYTES = 107;
+
+const SocketPath = AbsolutePath.refine(
+  (p) => Buffer.byteLength(p) <= MAX_SOCKET_PATH_BYTES,
+  `must be at most ${MAX_SOCKET_PATH_BYTES} bytes (a unix socket path)`,
+);
+
+const QemuNic = z.strictObject({
+  model: z.string().min(1, 'must not be empty'),
+  mac: z
+    .string()
+    .regex(/^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$/, 'must be a MAC address like 52:54:00:12:34:56')
+    .optional(),
+});
+
+const QemuVm = z.strictObject({
+  name: ObjectName,
+  qmpSocket: SocketPath,
+  nbdSocket: SocketPath.optional(),
+  definition: z.strictObject({
+    cpus: z.number().int().min(1),
+    memoryMiB: z.number().int().min(16),
+    machine: z.string().min(1, 'must not be empty').optional(),
+    nics: z.array(QemuNic).optional(),
+  }),
+});
+
+const QemuHypervisor = z
+  .strictObject({
+    kind: z.literal('qemu'),
+    workDir: AbsolutePath,
+    vms: z.array(QemuVm).superRefine((vms, ctx) => duplicateNames(vms, ctx, 'VM')),
+  })
+  .superRefine((h, ctx) => {
+    // The driver's own NBD server listens on <workDir>/<vm>/nbd.sock.
+    h.vms.forEach((vm, i) => {
+      const socket = `${h.workDir.replace(/\/+$/, '')}/${vm.name}/nbd.sock`;
+      if (vm.nbdSocket === undefined && Buffer.byteLength(socket) > MAX_SOCKET_PATH_BYTES) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['vms', i, 'name'],
+          message: `workDir + "/" + name + "/nbd.sock" must be at most ${MAX_SOCKET_PATH_BYTES} bytes (a unix socket path)`,
+        });
+      }
+    });
+  });
+
 function duplicateNames(items: readonly { name: string }[], ctx: z.RefinementCtx, what: string): void {
   const seen = new Set<string>();
   items.forEach((item, i) => {
@@ -40,7 +92,7 @@ export const AgentConfig = z.strictObject({
   nats: z.strictObject({
     url: z.string().regex(/^(nats|tls|ws|wss):\/\/\S+$/, 'must be a nats:// URL'),
   }),
-  hypervisor: FilesHypervisor,
+  hypervisor: z.discriminatedUnion('kind', [FilesHypervisor, QemuHypervisor]),
   encryption: z.strictObject({ keyFile: AbsolutePath, passphraseFile: AbsolutePath }).optional(),
   chunkWorkers: z.number().int().min(0).max(64).optional(),
   heartbeatIntervalMs: z.number().int().min(100).max(60_000).default(2000),
@@ -48,6 +100,8 @@ export const AgentConfig = z.strictObject({
 });
 export type AgentConfig = z.output<typeof AgentConfig>;
 export type FilesHypervisorConfig = z.output<typeof FilesHypervisor>;
+export type QemuHypervisorConfig = z.output<typeof QemuHypervisor>;
+export type QemuVmConfig = z.output<typeof QemuVm>;
 
 /** Reads and validates the agent's config file; errors name the file, the field and the rule. */
 export function loadAgentConfig(path: string): Readonly<AgentConfig> {

@@ -1,6 +1,7 @@
 /**
  * bulwark-agent: the node agent. A JetStream worker for backup and restore jobs on its own
- * subject, with the `files` hypervisor driver; reports its inventory at start and heartbeats.
+ * subject, with the hypervisor driver its config names (`files`, or `qemu`: QMP, fleecing, NBD);
+ * reports its inventory at start and heartbeats.
  * Opens its datastore key (when configured) before anything else: a wrong passphrase stops it.
  */
 import { readFileSync } from 'node:fs';
@@ -14,11 +15,14 @@ import { connectNats } from '../shared/nats/nats-connection.js';
 import { runDaemon } from '../shared/process/daemon.js';
 import { GrpcBlockStore } from './adapters/grpc-block-store.js';
 import { InlineChunkProcessor } from './adapters/inline-chunk-processor.js';
+import { qcow2Targets } from './adapters/qcow2-nbd-target.js';
 import { WorkerChunkProcessor } from './adapters/worker-chunk-processor.js';
+import { rawFileTargets } from './restore/raw-file-target.js';
 import { loadAgentConfig } from './config.js';
 import { loadAgentKeys } from './encryption/agent-keys.js';
 import { createAgentJobHandler } from './events/agent-job-handler.js';
 import { FilesDriver } from './hypervisors/files/files-driver.js';
+import { QemuDriver } from './hypervisors/qemu/qemu-driver.js';
 
 const version = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
@@ -31,7 +35,10 @@ runDaemon('bulwark-agent', async (configPath, rootLog) => {
   const keys = await loadAgentKeys(configPath, config.encryption);
   const chunkWorkers = config.chunkWorkers ?? availableParallelism();
   log.info({ keyFingerprint: keys?.fingerprint ?? null, chunkWorkers }, 'data path configured');
-  const driver = new FilesDriver(config.hypervisor, log.child({ driver: 'files' }));
+  const driver =
+    config.hypervisor.kind === 'qemu'
+      ? new QemuDriver(config.hypervisor, log.child({ driver: 'qemu' }))
+      : new FilesDriver(config.hypervisor, log.child({ driver: 'files' }));
 
   const nc = await connectNats(config.nats.url, `bulwark-agent-${site}-${worker}`, log);
   const jobWorker = new JobWorker({
@@ -45,6 +52,7 @@ runDaemon('bulwark-agent', async (configPath, rootLog) => {
       clock: systemClock,
       keys,
       openProcessor: (k, o) => (chunkWorkers > 0 ? new WorkerChunkProcessor(k, { ...o, threads: chunkWorkers }) : new InlineChunkProcessor(k)),
+      diskTargets: qcow2Targets(rawFileTargets),
       openBlockStore: (address) => new GrpcBlockStore(address),
     }),
   });

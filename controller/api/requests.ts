@@ -46,6 +46,10 @@ export const StartRestoreInput = z
     site: optional(SiteId),
     worker: optional(WorkerId),
     verifyOnly: z.boolean().default(false),
+    format: z
+      .enum(['', 'raw', 'qcow2'], 'must be raw or qcow2')
+      .transform((f) => (f === '' ? 'raw' : f))
+      .default('raw'),
   })
   .superRefine((req, ctx) => {
     if (!req.verifyOnly && req.targetDir === undefined) {

@@ -69,6 +69,8 @@ export interface RestoreRequest {
   readonly site?: string | undefined;
   /** Agent that writes the disks; default: the VM's agent. */
   readonly worker?: string | undefined;
+  /** Image format of the restored disks; default raw. */
+  readonly format?: 'raw' | 'qcow2' | undefined;
 }
 
 export interface SyncRequest {
@@ -164,6 +166,7 @@ export class JobService {
       targetDir,
       storage,
       verifyOnly,
+      format: req.format ?? 'raw',
     });
   }
 

@@ -9,6 +9,7 @@ import { silentLogger } from '../../shared/log.js';
 import type { JobMessage } from '../../shared/messages/jobs.js';
 import type { JobContext } from '../../shared/nats/job-worker.js';
 import { InlineChunkProcessor } from '../adapters/inline-chunk-processor.js';
+import { rawFileTargets } from '../restore/raw-file-target.js';
 import { MemoryBlockStore } from '../adapters/memory-block-store.js';
 import { FilesDriver } from '../hypervisors/files/files-driver.js';
 import { seededBytes, writeDiskImage } from '../testing/disk-images.js';
@@ -39,6 +40,7 @@ describe('agent job handler', () => {
       clock,
       keys: null,
       openProcessor: (k) => new InlineChunkProcessor(k),
+      diskTargets: rawFileTargets,
       openBlockStore: (address) => {
         opened.push(address);
         return Object.assign(Object.create(store) as MemoryBlockStore, { close: () => void closed++ });
@@ -62,7 +64,7 @@ describe('agent job handler', () => {
       attempt: 1,
       createdAt,
       kind: 'restore',
-      params: { backupId: outcome.result.backup.backupId, vm: 'vm1', targetDir, storage, verifyOnly: false },
+      params: { backupId: outcome.result.backup.backupId, vm: 'vm1', targetDir, storage, verifyOnly: false, format: 'raw' },
     };
     const restored = await handler(restore, ctx);
     assert.ok(restored.kind === 'restore');

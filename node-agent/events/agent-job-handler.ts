@@ -13,6 +13,7 @@ import { runBackup } from '../backup/backup-job.js';
 import type { HypervisorDriver } from '../hypervisors/hypervisor.js';
 import type { BlockStore } from '../ports/block-store.js';
 import type { OpenChunkProcessor } from '../ports/chunk-processor.js';
+import type { DiskTargets } from '../ports/disk-target.js';
 import { runRestore } from '../restore/restore-job.js';
 
 export interface AgentJobHandlerDeps {
@@ -22,6 +23,8 @@ export interface AgentJobHandlerDeps {
   readonly keys: DatastoreKeys | null;
   /** Opens the hashing/encoding workers of one job. */
   readonly openProcessor: OpenChunkProcessor;
+  /** Creates the images a restore writes (raw, qcow2). */
+  readonly diskTargets: DiskTargets;
   /** A BlockStore on a storage's gRPC address; closed when the job ends. */
   openBlockStore(address: string): BlockStore;
 }
@@ -52,8 +55,8 @@ export function createAgentJobHandler(deps: AgentJobHandlerDeps): JobHandler {
       case 'restore': {
         const store = deps.openBlockStore(job.params.storage.address);
         try {
-          const { backupId, vm, targetDir, verifyOnly } = job.params;
-          const result = await runRestore({ backupId, vm, targetDir, verifyOnly }, { ...common, store });
+          const { backupId, vm, targetDir, verifyOnly, format } = job.params;
+          const result = await runRestore({ backupId, vm, targetDir, verifyOnly, format }, { ...common, store, diskTargets: deps.diskTargets });
           return { kind: 'restore', result };
         } finally {
           store.close();

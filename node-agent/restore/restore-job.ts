@@ -1,12 +1,13 @@
 /**
- * The restore job: writes a backup's disks into a target directory as sparse raw images, or, for
- * a deep verify (`verifyOnly`), reads and checks everything the same way and writes nothing.
+ * The restore job: writes a backup's disks into a target directory as sparse raw images or qcow2
+ * images (ports/disk-target.ts), or, for a deep verify (`verifyOnly`), reads and checks
+ * everything the same way and writes nothing.
  *
  * Everything is checked before a byte is written: the datastore's key is the agent's (else a
  * PreconditionError naming both fingerprints), the manifest (self-checking, it must name the
  * requested backup and VM, and, when the agent holds the key, carry the writer's content HMAC),
  * each disk's index (its file SHA-256 must equal the manifest's), and that no `<disk>.img` exists
- * yet. Each disk is written to `<disk>.img.partial`: truncated to the disk size (all holes), then
+ * yet. Each disk is written to `<disk>.img.partial` (`.qcow2.partial`): created empty (all holes), then
  * every non-zero chunk is fetched with GetChunks in batches (each distinct digest once per batch,
  * several batches in flight), decoded and checked by the chunk processor (decrypt, digest) and
  * written at every offset that uses it, its zero 4 KiB blocks left as holes. Only when every disk
@@ -15,7 +16,7 @@
  * attempt), never a torn `.img`. Memory: at most `maxInFlightBytes` of fetched chunks per disk.
  */
 import { constants } from 'node:fs';
-import { access, mkdir, open, rename, rm, type FileHandle } from 'node:fs/promises';
+import { access, mkdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CancelledError, ChunkMissingError, CorruptDataError, PreconditionError } from '../../shared/errors.js';
 import { digestHex, isZeroChunk, isZeroDigest } from '../../shared/format/chunk-digest.js';
@@ -30,6 +31,8 @@ import { requireDatastoreKey, requireSignedManifest } from '../encryption/datast
 import type { BlockStore } from '../ports/block-store.js';
 import type { ChunkProcessor } from '../ports/chunk-processor.js';
 import type { DataPathDeps } from '../ports/data-path-deps.js';
+import type { DiskFormat, DiskTarget, DiskTargets } from '../ports/disk-target.js';
+import { rawFileTargets } from './raw-file-target.js';
 
 export interface RestoreJobInput {
   readonly backupId: string;
@@ -38,9 +41,14 @@ export interface RestoreJobInput {
   readonly targetDir: string;
   /** Read and check everything, write nothing. */
   readonly verifyOnly?: boolean;
+  /** The image format of the restored disks (default raw: `<disk>.img`; qcow2: `<disk>.qcow2`). */
+  readonly format?: DiskFormat;
 }
 
-export type RestoreJobDeps = DataPathDeps;
+export interface RestoreJobDeps extends DataPathDeps {
+  /** Creates the images; default: raw files only. */
+  readonly diskTargets?: DiskTargets;
+}
 
 export interface RestoreTuning {
   /** Most distinct digests per GetChunks call. */
@@ -65,6 +73,8 @@ interface RestoreRun {
   readonly tuning: RestoreTuning;
   readonly processor: ChunkProcessor;
   readonly verifyOnly: boolean;
+  readonly format: DiskFormat;
+  readonly targets: DiskTargets;
   /** Verify only: the plaintext length of each digest already checked, so it is fetched once per job. */
   readonly verified: Map<string, number>;
   /** Partial files created so far (removed on failure). */
@@ -83,6 +93,7 @@ export async function runRestore(
 ): Promise<RestoreResult> {
   const { store, clock } = deps;
   const verifyOnly = input.verifyOnly ?? false;
+  const format = input.format ?? 'raw';
   const log = deps.log.child({ backupId: input.backupId, vm: input.vm, verifyOnly });
   const startMs = clock.nowMs();
   const info = await store.info();
@@ -91,7 +102,7 @@ export async function runRestore(
   if (deps.keys) requireSignedManifest(manifest, deps.keys);
   const disks: PlannedDisk[] = [];
   for (const disk of manifest.disks) {
-    const path = join(input.targetDir, `${disk.name}.img`);
+    const path = join(input.targetDir, `${disk.name}.${format === 'raw' ? 'img' : format}`);
     if (!verifyOnly && (await exists(path))) throw new PreconditionError(`${path} already exists; refusing to overwrite it`, { path });
     disks.push({ name: disk.name, sizeBytes: disk.sizeBytes, path, index: await fetchCheckedIndex(store, manifest, disk.name) });
   }
@@ -103,6 +114,8 @@ export async function runRestore(
     tuning,
     processor: deps.openProcessor(deps.keys, { chunkSizeBytes: manifest.chunkSizeBytes }),
     verifyOnly,
+    format,
+    targets: deps.diskTargets ?? rawFileTargets,
     verified: new Map(),
     partials: [],
     doneBytes: 0,
@@ -160,14 +173,13 @@ async function restoreDisk(disk: PlannedDisk, run: RestoreRun): Promise<void> {
   const chunkSize = index.chunkSizeBytes;
   const lengthAt = (i: number) => Math.min(chunkSize, disk.sizeBytes - i * chunkSize);
   const phase = run.verifyOnly ? 'verify' : 'restore';
-  let handle: FileHandle | undefined;
+  let target: DiskTarget | undefined;
   if (!run.verifyOnly) {
     const partial = `${disk.path}.partial`;
-    handle = await open(partial, 'w', 0o640);
     run.partials.push(partial);
+    target = await run.targets.create(partial, run.format, disk.sizeBytes);
   }
   try {
-    await handle?.truncate(disk.sizeBytes);
     const budget = new Semaphore(Math.max(tuning.maxInFlightBytes, 2 * chunkSize));
     const calls = new Semaphore(Math.max(1, tuning.getChunksInFlight));
     const tasks = new TaskGroup((err) => {
@@ -185,8 +197,8 @@ async function restoreDisk(disk: PlannedDisk, run: RestoreRun): Promise<void> {
           if (plaintext.length !== lengthAt(i)) {
             throw new CorruptDataError(`chunk ${digestHex(entry.digest)}`, `is ${plaintext.length} bytes, position ${i} needs ${lengthAt(i)}`);
           }
-          if (handle) {
-            await writeSparse(handle, plaintext, i * chunkSize);
+          if (target) {
+            await writeSparse(target, plaintext, i * chunkSize);
             run.bytesWritten += plaintext.length;
           }
         }
@@ -250,9 +262,9 @@ async function restoreDisk(disk: PlannedDisk, run: RestoreRun): Promise<void> {
     }
     await tasks.settled();
     if (tasks.failure) throw tasks.failure;
-    await handle?.sync();
+    await target?.flush();
   } finally {
-    await handle?.close();
+    await target?.close();
   }
 }
 
@@ -263,25 +275,17 @@ const HOLE_BLOCK_BYTES = 4096;
  * Writes a chunk into the freshly truncated file, skipping its all-zero 4 KiB blocks so they stay
  * holes (a chunk is often only partly used by the guest); runs of data are written in one call.
  */
-async function writeSparse(handle: FileHandle, data: Buffer, position: number): Promise<void> {
+async function writeSparse(target: DiskTarget, data: Buffer, position: number): Promise<void> {
   let runStart = -1;
   for (let off = 0; off < data.length; off += HOLE_BLOCK_BYTES) {
     const zero = isZeroChunk(data.subarray(off, off + HOLE_BLOCK_BYTES));
     if (!zero && runStart < 0) runStart = off;
     if (zero && runStart >= 0) {
-      await writeFully(handle, data.subarray(runStart, off), position + runStart);
+      await target.write(data.subarray(runStart, off), position + runStart);
       runStart = -1;
     }
   }
-  if (runStart >= 0) await writeFully(handle, data.subarray(runStart), position + runStart);
-}
-
-async function writeFully(handle: FileHandle, data: Buffer, position: number): Promise<void> {
-  let done = 0;
-  while (done < data.length) {
-    const { bytesWritten } = await handle.write(data, done, data.length - done, position + done);
-    done += bytesWritten;
-  }
+  if (runStart >= 0) await target.write(data.subarray(runStart), position + runStart);
 }
 
 async function exists(path: string): Promise<boolean> {

@@ -35,6 +35,8 @@ export const RestoreJobParams = z.object({
    * nothing: the key holder's deep verify. targetDir is then unused.
    */
   verifyOnly: z.boolean().default(false),
+  /** Image format of the restored disks: raw (`<disk>.img`, sparse) or qcow2 (`<disk>.qcow2`). */
+  format: z.enum(['raw', 'qcow2']).default('raw'),
 });
 export type RestoreJobParams = z.infer<typeof RestoreJobParams>;
 

@@ -7,6 +7,7 @@ export interface StartRestoreRequest {
   'site'?: (string);
   'worker'?: (string);
   'verifyOnly'?: (boolean);
+  'format'?: (string);
 }
 
 export interface StartRestoreRequest__Output {
@@ -15,4 +16,5 @@ export interface StartRestoreRequest__Output {
   'site': (string);
   'worker': (string);
   'verifyOnly': (boolean);
+  'format': (string);
 }
