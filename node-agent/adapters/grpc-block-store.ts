@@ -98,6 +98,8 @@ export class GrpcBlockStore implements BlockStore {
       changeTracking: request.changeTracking,
       changeTrackingNote: request.changeTrackingNote ?? '',
       checkpoint: request.checkpoint ?? '',
+      consistency: request.consistency?.level ?? '',
+      consistencyNote: request.consistency?.note ?? '',
     });
     return { sessionId: res.sessionId, chunkSizeBytes: res.chunkSizeBytes, committedBackupId: res.committedBackupId || null };
   }

@@ -216,6 +216,7 @@ export class MemoryBlockStore implements BlockStore {
           changeTracking: request.changeTracking,
           changeTrackingNote: request.changeTrackingNote,
           ...(request.checkpoint ? { checkpoint: request.checkpoint } : {}),
+          ...(request.consistency ? { consistency: request.consistency } : {}),
           chunkSizeBytes: this.chunkSizeBytes,
           keyFingerprint: this.keyFingerprint,
           contentHmac: contentHmac ?? null,

@@ -73,6 +73,7 @@ export async function runBackup(
       changeTracking: base ? 'dirty-bitmap' : 'hash',
       changeTrackingNote: base ? null : fullReadReason(input, view, parentBackupId),
       checkpoint: view.checkpoint,
+      consistency: view.consistency,
     });
     if (begin.committedBackupId) {
       log.info({ backupId: begin.committedBackupId }, 'job attempt already committed; reporting its backup');

@@ -67,6 +67,7 @@ describe('backup job with change tracking (checkpoints, dirty extents)', () => {
     assert.equal(manifest.changeTracking, 'hash');
     assert.equal(manifest.changeTrackingNote, 'no dirty bitmap yet');
     assert.equal(manifest.checkpoint, 'ckpt-1');
+    assert.deepEqual(manifest.consistency, { level: 'crash', note: null }, 'the consistency the view obtained is recorded');
     // 8 chunks at 0, and 300*CHUNK+4096 .. +3 chunks touches chunks 300..303.
     assert.equal(bytesRead, 12 * CHUNK, 'holes are never read');
     await restoreAndCompare(result);

@@ -50,10 +50,20 @@ export interface BackupDisk {
   dirtyExtents?(): AsyncIterable<DiskExtent>;
 }
 
+/** What a view's instant is consistent with. */
+export interface ViewConsistency {
+  /** 'crash': as after a power cut; 'application': the guest (filesystems, applications) quiesced for the instant. */
+  readonly level: 'crash' | 'application';
+  /** How it was obtained, or why it fell back to crash-consistent (e.g. a hook failed under the 'continue' policy); null: nothing to say. */
+  readonly note: string | null;
+}
+
 /** A consistent view of a VM's disks for the time of one backup. */
 export interface BackupView {
   readonly vm: string;
   readonly disks: readonly BackupDisk[];
+  /** What the view's instant is consistent with (recorded in the manifest). */
+  readonly consistency: ViewConsistency;
   /** The checkpoint this view starts (to record in the backup's manifest), or null without change tracking. */
   readonly checkpoint: string | null;
   /** The checkpoint the disks' dirty extents are relative to, or null when there is none. */

@@ -4,6 +4,7 @@
  * `MemoryBlockStore` the in-memory one for tests. Blobs, indexes and manifests cross it in their
  * on-disk formats (shared/format/), so the caller checks what it receives.
  */
+import type { ViewConsistency } from '../hypervisors/hypervisor.js';
 
 /** The datastore's identity and the chunk size every writer must use. */
 export interface DatastoreInfo {
@@ -33,6 +34,8 @@ export interface BeginBackupRequest {
   readonly changeTrackingNote: string | null;
   /** The hypervisor checkpoint this backup starts, for the manifest; null: none. */
   readonly checkpoint?: string | null;
+  /** What the backup's instant is consistent with; absent: crash, no note. */
+  readonly consistency?: ViewConsistency;
 }
 
 export interface BeginBackupResponse {

@@ -108,6 +108,7 @@ export class TrackingDriver implements HypervisorDriver {
     return {
       vm: vmName,
       disks,
+      consistency: { level: 'crash', note: null },
       checkpoint,
       baseCheckpoint: base,
       fullReason: lost ? lost : base ? null : 'no dirty bitmap yet',

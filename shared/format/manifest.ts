@@ -41,6 +41,8 @@ export const ManifestBody = z.object({
   changeTrackingNote: z.string().nullable(),
   /** The hypervisor checkpoint this backup started (the base of the next dirty-bitmap incremental); absent or null: none. */
   checkpoint: z.string().min(1).max(64).nullable().optional(),
+  /** What the backup's instant is consistent with, and how it was obtained or why it fell back; absent: crash. */
+  consistency: z.object({ level: z.enum(['crash', 'application']), note: z.string().max(1024).nullable() }).optional(),
   chunkSizeBytes: z.number().int().positive(),
   /** Fingerprint of the key the chunks are encrypted with; absent or null: unencrypted. */
   keyFingerprint: z.string().regex(/^[0-9a-f]{32}$/).nullable().optional(),

@@ -52,7 +52,12 @@ const BeginBackupRequest = z.object({
   changeTracking: z.string().max(64).transform((s) => (s === '' ? 'hash' : s)),
   changeTrackingNote: z.string().max(1024).transform(emptyAsNull),
   checkpoint: z.string().max(64).transform(emptyAsNull),
-});
+  consistency: z.enum(['', 'crash', 'application'], 'must be crash or application'),
+  consistencyNote: z.string().max(1024).transform(emptyAsNull),
+}).transform(({ consistency, consistencyNote, ...rest }) => ({
+  ...rest,
+  ...(consistency === '' ? {} : { consistency: { level: consistency, note: consistencyNote } }),
+}));
 
 const SessionId = z.string().min(1, 'required').max(64);
 

@@ -22,6 +22,7 @@ export const SessionSpec = z.strictObject({
   changeTracking: z.string().min(1),
   changeTrackingNote: z.string().nullable(),
   checkpoint: z.string().min(1).max(64).nullable().optional(),
+  consistency: z.strictObject({ level: z.enum(['crash', 'application']), note: z.string().max(1024).nullable() }).optional(),
 });
 export type SessionSpec = z.infer<typeof SessionSpec>;
 

@@ -467,6 +467,7 @@ export class Datastore {
         changeTracking: session.changeTracking,
         changeTrackingNote: session.changeTrackingNote,
         ...(session.checkpoint ? { checkpoint: session.checkpoint } : {}),
+        ...(session.consistency ? { consistency: session.consistency } : {}),
         chunkSizeBytes: session.chunkSizeBytes,
         ...(this.info.keyFingerprint === null ? {} : { keyFingerprint: this.info.keyFingerprint, contentHmac }),
         disks: session.disks.map((d) => {

@@ -52,6 +52,7 @@ export class FilesDriver implements HypervisorDriver {
     return {
       vm: vm.name,
       disks: opened,
+      consistency: { level: 'crash', note: 'image files read as they are (no snapshot)' },
       checkpoint: null,
       baseCheckpoint: null,
       fullReason: null,

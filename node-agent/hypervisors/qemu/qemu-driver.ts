@@ -189,6 +189,8 @@ export class QemuDriver implements HypervisorDriver {
     return {
       vm,
       disks,
+      // Until consistency hooks and the guest agent are wired in, the fleecing instant is crash-consistent.
+      consistency: { level: 'crash', note: null },
       checkpoint: session.checkpoint,
       baseCheckpoint: session.baseCheckpoint,
       fullReason: session.fullReason,

@@ -12,6 +12,8 @@ export interface BeginBackupRequest {
   'changeTracking'?: (string);
   'changeTrackingNote'?: (string);
   'checkpoint'?: (string);
+  'consistency'?: (string);
+  'consistencyNote'?: (string);
 }
 
 export interface BeginBackupRequest__Output {
@@ -24,4 +26,6 @@ export interface BeginBackupRequest__Output {
   'changeTracking': (string);
   'changeTrackingNote': (string);
   'checkpoint': (string);
+  'consistency': (string);
+  'consistencyNote': (string);
 }
