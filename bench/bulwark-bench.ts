@@ -21,7 +21,7 @@ const DISK = 'disk0';
 
 /** The deployment's config: the bench image as the raw disk of one VM. */
 function upConfig(imagePath: string, encryption: boolean): UpConfig {
-  return UpConfig.parse({ demoVms: [], vms: [{ name: VM, disks: [{ name: DISK, path: imagePath }] }], encryption, logLevel: 'warn' });
+  return UpConfig.parse({ demoHypervisor: 'files', demoVms: [], vms: [{ name: VM, disks: [{ name: DISK, path: imagePath }] }], encryption, logLevel: 'warn' });
 }
 
 async function finishedJob(api: ControllerApi, started: Job__Output): Promise<Job__Output> {

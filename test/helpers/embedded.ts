@@ -19,7 +19,7 @@ export async function startTestDeployment(
   demoVms: UpConfig['demoVms'],
 ): Promise<{ deployment: EmbeddedDeployment; env: Record<string, string>; cleanup: () => Promise<void> }> {
   const dir = mkdtempSync(join(tmpdir(), 'bulwark-it-'));
-  const config = UpConfig.parse({ demoVms, logLevel: process.env.BULWARK_TEST_LOG_LEVEL ?? 'info' });
+  const config = UpConfig.parse({ demoHypervisor: 'files', demoVms, logLevel: process.env.BULWARK_TEST_LOG_LEVEL ?? 'info' });
   const deployment = await startEmbedded(dir, config, () => undefined);
   return {
     deployment,

@@ -25,6 +25,7 @@ import { writeClientConfig } from '../client-config.js';
 import { parseDir, zodParser } from '../option-parsers.js';
 import { writeDemoDisk } from './demo-disk.js';
 import { ManagedProcess, tsxCommand } from './managed-process.js';
+import { startQemuDemoVm, type QemuDemoVm } from './qemu-demo-vm.js';
 import { freePort, NatsServerProcess } from './nats-server-process.js';
 
 const MIB = 1024 * 1024;
@@ -32,7 +33,13 @@ const MIB = 1024 * 1024;
 /** The optional `bulwark up --config` file. */
 export const UpConfig = z
   .object({
-    /** Generated demo VMs (files driver); their images are created when missing. */
+    /**
+     * Where the demo VMs run: `qemu` (default) serves their qcow2 disks from a qemu-storage-daemon
+     * per VM and the agent backs them up through QMP and NBD (fleecing, dirty bitmaps); `files`
+     * makes them raw image files read by the `files` driver (and allows `vms`).
+     */
+    demoHypervisor: z.enum(['qemu', 'files']).default('qemu'),
+    /** Generated demo VMs; their images are created when missing. */
     demoVms: z
       .array(
         z.object({
@@ -56,7 +63,12 @@ export const UpConfig = z
     natsPort: z.number().int().min(0).max(65535).default(0),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'),
   })
-  .strict();
+  .strict()
+  .superRefine((c, ctx) => {
+    if (c.demoHypervisor === 'qemu' && c.vms.length > 0) {
+      ctx.addIssue({ code: 'custom', path: ['vms'], message: 'raw image files need "demoHypervisor": "files" (one agent runs one driver)' });
+    }
+  });
 export type UpConfig = z.infer<typeof UpConfig>;
 
 interface UpOptions {
@@ -81,6 +93,8 @@ export interface EmbeddedDeployment {
   readonly controllerAddress: string;
   readonly storages: Record<string, string>;
   readonly vms: string[];
+  /** The demo VMs on QEMU (demoHypervisor qemu): sockets and disk images. */
+  readonly qemuVms: readonly QemuDemoVm[];
   /** The daemons by name: controller, storage-a, storage-b, agent-1 (for tests that kill one). */
   readonly processes: ReadonlyMap<string, ManagedProcess>;
   readonly nats: NatsServerProcess;
@@ -96,12 +110,15 @@ export async function startEmbedded(dataDirArg: string, config: UpConfig, log: (
   mkdirSync(logs, { recursive: true });
   const env = { BULWARK_LOG_LEVEL: config.logLevel };
   const started: ManagedProcess[] = [];
+  const qemuVms: QemuDemoVm[] = [];
   let nats: NatsServerProcess | undefined;
 
-  // Workers first (all at once), then the controller, then NATS: nothing waits on a dead peer.
+  // Workers first (all at once), then the VMs' QEMU daemons (a clean exit saves their dirty
+  // bitmaps), then the controller, then NATS: nothing waits on a dead peer.
   const stop = async () => {
     const controllerProc = started.find((p) => p.opts.name === 'controller');
     await Promise.all(started.filter((p) => p !== controllerProc).map((p) => p.stop()));
+    await Promise.all(qemuVms.map((vm) => vm.process.stop()));
     await controllerProc?.stop();
     await nats?.stop();
   };
@@ -153,7 +170,14 @@ export async function startEmbedded(dataDirArg: string, config: UpConfig, log: (
     }
 
     const vms: { name: string; disks: { name: string; path: string }[] }[] = [...config.vms];
-    for (const vm of config.demoVms) {
+    if (config.demoHypervisor === 'qemu') {
+      for (const vm of config.demoVms) {
+        const qvm = await startQemuDemoVm(join(dataDir, 'vms'), logs, vm, log);
+        qemuVms.push(qvm);
+        log(`VM ${vm.name.padEnd(12)} qemu-storage-daemon, QMP ${qvm.qmpSocket}`);
+      }
+    }
+    for (const vm of config.demoHypervisor === 'files' ? config.demoVms : []) {
       const dir = join(dataDir, 'vms', vm.name);
       mkdirSync(dir, { recursive: true });
       const disks = [];
@@ -171,24 +195,33 @@ export async function startEmbedded(dataDirArg: string, config: UpConfig, log: (
       site: 'a',
       worker: 'agent-1',
       nats: natsCfg,
-      hypervisor: { kind: 'files', vms },
+      hypervisor:
+        config.demoHypervisor === 'qemu'
+          ? {
+              kind: 'qemu',
+              workDir: join(dataDir, 'agent-1', 'qemu'),
+              vms: qemuVms.map((vm) => ({ name: vm.name, qmpSocket: vm.qmpSocket, nbdSocket: vm.nbdSocket, definition: { cpus: 1, memoryMiB: 512 } })),
+            }
+          : { kind: 'files', vms },
       ...(key ? { encryption: { keyFile: key.keyFile, passphraseFile: key.passphraseFile } } : {}),
       logLevel: config.logLevel,
     });
-    log(`agent agent-1    site a, VMs: ${vms.map((v) => v.name).join(', ') || '(none)'}`);
+    const vmNames = [...vms.map((v) => v.name), ...qemuVms.map((v) => v.name)];
+    log(`agent agent-1    site a, ${config.demoHypervisor} driver, VMs: ${vmNames.join(', ') || '(none)'}`);
 
-    await waitForWorkers(controllerAddress, ['a/storage', 'b/storage', 'a/agent-1'], vms.map((v) => v.name));
+    await waitForWorkers(controllerAddress, ['a/storage', 'b/storage', 'a/agent-1'], vmNames);
     writeClientConfig(dataDir, controllerAddress);
 
     const unexpectedExit = Promise.race(
-      started.map((p) => p.waitForExit().then(() => p.opts.name)).concat(nats.process.waitForExit().then(() => 'nats-server')),
+      [...started, ...qemuVms.map((vm) => vm.process)].map((p) => p.waitForExit().then(() => p.opts.name)).concat(nats.process.waitForExit().then(() => 'nats-server')),
     );
     return {
       dataDir,
       natsUrl: nats.url,
       controllerAddress,
       storages,
-      vms: vms.map((v) => v.name),
+      vms: vmNames,
+      qemuVms,
       processes: new Map(started.map((p) => [p.opts.name, p])),
       nats,
       stop,
