@@ -14,12 +14,13 @@ export interface JobView {
   result?: unknown;
 }
 
-/** The embedded deployment of `bulwark up` in a temp dir, with small demo disks. */
+/** The embedded deployment of `bulwark up` in a temp dir, with small demo disks (raw files unless told qemu). */
 export async function startTestDeployment(
   demoVms: UpConfig['demoVms'],
+  demoHypervisor: UpConfig['demoHypervisor'] = 'files',
 ): Promise<{ deployment: EmbeddedDeployment; env: Record<string, string>; cleanup: () => Promise<void> }> {
   const dir = mkdtempSync(join(tmpdir(), 'bulwark-it-'));
-  const config = UpConfig.parse({ demoHypervisor: 'files', demoVms, logLevel: process.env.BULWARK_TEST_LOG_LEVEL ?? 'info' });
+  const config = UpConfig.parse({ demoHypervisor, demoVms, logLevel: process.env.BULWARK_TEST_LOG_LEVEL ?? 'info' });
   const deployment = await startEmbedded(dir, config, () => undefined);
   return {
     deployment,
