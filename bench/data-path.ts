@@ -6,6 +6,7 @@
  *
  *   npm run bench -- [--json] [--size-mib 2048] [--tools bulwark,restic,borg] [--seed 1] [--runs 1] [--keep]
  *                    [--unencrypted]   (Bulwark without a key: shows what encryption costs)
+ *                    [--cbt-size-mib 4096]  (changed-block tracking vs hashing, cbt-bench.ts; 0: skip)
  *
  * Progress goes to stderr; stdout carries the table and the JSON (with --json: the JSON only).
  */
@@ -17,6 +18,7 @@ import { z } from 'zod';
 import { createBenchImage } from './bench-image.js';
 import { computeRatios, mergeRuns, resultTable, TOOL_NAMES, type ToolName, type ToolRun } from './bench-report.js';
 import { benchBulwark } from './bulwark-bench.js';
+import { benchCbt } from './cbt-bench.js';
 import { runChecked } from './measure.js';
 import { benchBorg, benchRestic, ensurePeers } from './peer-bench.js';
 
@@ -30,6 +32,7 @@ const Options = z.object({
   sizeMib: z.coerce.number().int('--size-mib: must be a whole number').min(16, '--size-mib: at least 16'),
   runs: z.coerce.number().int('--runs: must be a whole number').min(1, '--runs: at least 1').max(9, '--runs: at most 9'),
   seed: z.coerce.number().int('--seed: must be a whole number').nonnegative('--seed: must be 0 or more'),
+  cbtSizeMib: z.coerce.number().int('--cbt-size-mib: must be a whole number').refine((n) => n === 0 || n >= 16, '--cbt-size-mib: 0 (skip) or at least 16'),
   tools: z
     .string()
     .transform((s) => s.split(',').map((t) => t.trim()).filter((t) => t.length > 0))
@@ -45,9 +48,10 @@ const { values } = parseArgs({
     seed: { type: 'string', default: '1' },
     runs: { type: 'string', default: '1' },
     tools: { type: 'string', default: TOOL_NAMES.join(',') },
+    'cbt-size-mib': { type: 'string', default: '4096' },
   },
 });
-const parsed = Options.safeParse({ json: values.json, keep: values.keep, unencrypted: values.unencrypted, sizeMib: values['size-mib'], seed: values.seed, runs: values.runs, tools: values.tools });
+const parsed = Options.safeParse({ json: values.json, keep: values.keep, unencrypted: values.unencrypted, sizeMib: values['size-mib'], seed: values.seed, runs: values.runs, tools: values.tools, cbtSizeMib: values['cbt-size-mib'] });
 if (!parsed.success) {
   console.error(`bench: ${parsed.error.issues.map((i) => i.message).join('; ')}`);
   process.exit(2);
@@ -98,6 +102,7 @@ try {
       if (!opts.keep) rmSync(toolDir, { recursive: true, force: true });
     }
   }
+  const cbt = opts.cbtSizeMib > 0 && tools.includes('bulwark') ? await benchCbt(join(dir, 'cbt'), opts.cbtSizeMib, say) : undefined;
   const runs = tools.map((tool) => mergeRuns(image.sizeBytes, perTool.get(tool) ?? []));
   const results = runs.flatMap((r) => r.results);
   const report = {
@@ -126,6 +131,7 @@ try {
     results,
     ratios: computeRatios(results),
     allRestoresIdentical: results.filter((r) => r.scenario === 'restore').every((r) => r.identical === true),
+    ...(cbt ? { cbt } : {}),
   };
   if (opts.json) {
     console.log(JSON.stringify(report));
@@ -139,6 +145,10 @@ try {
   }
   // A peer that restores wrong data is reported; Bulwark doing so fails the run.
   if (results.some((r) => r.tool === 'bulwark' && r.identical === false)) process.exitCode = 1;
+  if (cbt?.results.some((r) => !r.restoredIdentical)) {
+    console.error('bench: a changed-block-tracking run restored WRONG DATA');
+    process.exitCode = 1;
+  }
 } catch (err) {
   if (!opts.keep) console.error('bench: failed; run again with --keep to keep the temp dir and the daemons\' logs');
   throw err;

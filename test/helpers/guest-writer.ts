@@ -30,16 +30,22 @@ function* plannedWrites(seed: string, sizeBytes: number): Generator<GuestWrite> 
   }
 }
 
-/** Writes about `fraction` of the disk in scattered 64 KiB writes; returns them. */
+/** About `fraction` of a disk of `sizeBytes` as scattered 64 KiB writes (seeded: the same seed, the same writes). */
+export function plannedChange(seed: string, sizeBytes: number, fraction: number): GuestWrite[] {
+  const count = Math.max(1, Math.round((sizeBytes * fraction) / GUEST_WRITE_BYTES));
+  const writes: GuestWrite[] = [];
+  for (const w of plannedWrites(seed, sizeBytes)) {
+    if (writes.length >= count) break;
+    writes.push(w);
+  }
+  return writes;
+}
+
+/** Writes about `fraction` of the disk in scattered 64 KiB writes (plannedChange); returns them. */
 export async function changeThroughNbd(socketPath: string, exportName: string, fraction: number, seed: string): Promise<GuestWrite[]> {
   const nbd = await NbdClient.connect({ socketPath }, exportName);
   try {
-    const count = Math.max(1, Math.round((nbd.sizeBytes * fraction) / GUEST_WRITE_BYTES));
-    const writes: GuestWrite[] = [];
-    for (const w of plannedWrites(seed, nbd.sizeBytes)) {
-      if (writes.length >= count) break;
-      writes.push(w);
-    }
+    const writes = plannedChange(seed, nbd.sizeBytes, fraction);
     await Promise.all(writes.map((w) => nbd.write(w.offset, w.data)));
     await nbd.flush();
     return writes;

@@ -29,6 +29,11 @@ const Report = z.object({
   results: z.array(Row),
   ratios: z.record(z.string(), z.number()),
   allRestoresIdentical: z.boolean(),
+  cbt: z.object({
+    diskBytes: z.number().int(),
+    changedBytes: z.number().int().positive(),
+    results: z.array(z.object({ driver: z.enum(['qemu', 'files']), changeTracking: z.string(), seconds: z.number().positive(), bytesRead: z.number().int(), restoredIdentical: z.boolean() })),
+  }),
 });
 
 function runBench(args: readonly string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
@@ -56,7 +61,7 @@ describe('npm run bench (smoke)', () => {
   after(() => rmSync(tmp, { recursive: true, force: true }));
 
   it('backs up, changes, backs up again and restores a 64 MiB image, printing one JSON object', async () => {
-    const res = await runBench(['--json', '--size-mib', '64', '--tools', 'bulwark'], { TMPDIR: tmp });
+    const res = await runBench(['--json', '--size-mib', '64', '--tools', 'bulwark', '--cbt-size-mib', '64'], { TMPDIR: tmp });
     assert.equal(res.code, 0, `bench exited ${res.code}\n${res.stderr}`);
     const report = Report.parse(JSON.parse(res.stdout));
 
@@ -72,6 +77,10 @@ describe('npm run bench (smoke)', () => {
     assert.ok(full?.peakRssByProcess.agent && full.peakRssByProcess.storage, 'the agent and the storage are measured');
     assert.ok((full?.cpuSecondsByProcess.agent ?? 0) > 0, 'the agent used CPU to back up 64 MiB');
     assert.deepEqual(report.ratios, {}, 'no peers, no ratios');
+    const [cbtQemu, cbtFiles] = report.cbt.results;
+    assert.deepEqual(report.cbt.results.map((r) => `${r.driver}/${r.changeTracking}`), ['qemu/dirty-bitmap', 'files/hash']);
+    assert.ok(cbtQemu && cbtFiles && cbtQemu.bytesRead < cbtFiles.bytesRead, 'dirty bitmaps read less than hashing the whole disk');
+    assert.ok(report.cbt.results.every((r) => r.restoredIdentical), 'both incrementals restore the changed disk byte for byte');
     assert.deepEqual(readdirSync(tmp).filter((name) => name.startsWith('bulwark-bench-')), [], 'the temp dir is removed');
   });
 
