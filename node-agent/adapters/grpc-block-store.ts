@@ -100,6 +100,7 @@ export class GrpcBlockStore implements BlockStore {
       checkpoint: request.checkpoint ?? '',
       consistency: request.consistency?.level ?? '',
       consistencyNote: request.consistency?.note ?? '',
+      vmDefinitionJson: request.vmDefinition ? JSON.stringify(request.vmDefinition) : '',
     });
     return { sessionId: res.sessionId, chunkSizeBytes: res.chunkSizeBytes, committedBackupId: res.committedBackupId || null };
   }

@@ -217,6 +217,7 @@ export class MemoryBlockStore implements BlockStore {
           changeTrackingNote: request.changeTrackingNote,
           ...(request.checkpoint ? { checkpoint: request.checkpoint } : {}),
           ...(request.consistency ? { consistency: request.consistency } : {}),
+          ...(request.vmDefinition ? { vmDefinition: { hypervisor: request.vmDefinition.hypervisor, definition: { ...request.vmDefinition.definition } } } : {}),
           chunkSizeBytes: this.chunkSizeBytes,
           keyFingerprint: this.keyFingerprint,
           contentHmac: contentHmac ?? null,

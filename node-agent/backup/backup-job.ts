@@ -74,6 +74,7 @@ export async function runBackup(
       changeTrackingNote: base ? null : fullReadReason(input, view, parentBackupId),
       checkpoint: view.checkpoint,
       consistency: view.consistency,
+      ...(deps.driver.definitionOf ? { vmDefinition: { hypervisor: deps.driver.kind, definition: deps.driver.definitionOf(input.vm) } } : {}),
     });
     if (begin.committedBackupId) {
       log.info({ backupId: begin.committedBackupId }, 'job attempt already committed; reporting its backup');

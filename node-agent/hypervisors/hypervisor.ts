@@ -79,6 +79,11 @@ export interface HypervisorDriver {
   readonly kind: string;
   /** The VMs and their disks, with current sizes. */
   inventory(): Promise<VmInventory[]>;
+  /**
+   * The VM's definition (qemu: cpus, memoryMiB, machine, nics), recorded in each backup's manifest so
+   * a restore can rebuild the VM; absent when the driver has none. NotFoundError for an unknown VM.
+   */
+  definitionOf?(vm: string): Readonly<Record<string, unknown>>;
   /** Opens a backup view of one VM; NotFoundError for an unknown VM or a missing disk. */
   openBackupView(vm: string): Promise<BackupView>;
 }

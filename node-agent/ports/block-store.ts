@@ -36,6 +36,8 @@ export interface BeginBackupRequest {
   readonly checkpoint?: string | null;
   /** What the backup's instant is consistent with; absent: crash, no note. */
   readonly consistency?: ViewConsistency;
+  /** The VM's definition for the manifest; absent: unknown. */
+  readonly vmDefinition?: { readonly hypervisor: string; readonly definition: Readonly<Record<string, unknown>> };
 }
 
 export interface BeginBackupResponse {

@@ -11,18 +11,20 @@
  * every non-zero chunk is fetched with GetChunks in batches (each distinct digest once per batch,
  * several batches in flight), decoded and checked by the chunk processor (decrypt, digest) and
  * written at every offset that uses it, its zero 4 KiB blocks left as holes. Only when every disk
- * is complete and fsynced are the files renamed to `<disk>.img` and the directory fsynced; a
+ * is complete and fsynced are the files renamed to `<disk>.img`, `vm.json` written beside them
+ * (the disks, the backup's consistency and the VM's definition when the manifest has one, to
+ * rebuild the VM from) and the directory fsynced; a
  * failure removes the partial files. A crash leaves `.partial` files (overwritten by the next
  * attempt), never a torn `.img`. Memory: at most `maxInFlightBytes` of fetched chunks per disk.
  */
 import { constants } from 'node:fs';
 import { access, mkdir, rename, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { CancelledError, ChunkMissingError, CorruptDataError, PreconditionError } from '../../shared/errors.js';
 import { digestHex, isZeroChunk, isZeroDigest } from '../../shared/format/chunk-digest.js';
 import { digestAt, type FixedIndex } from '../../shared/format/fixed-index.js';
 import { decodeManifest, type Manifest } from '../../shared/format/manifest.js';
-import { fsyncDir } from '../../shared/fs/atomic-file.js';
+import { fsyncDir, writeFileAtomic } from '../../shared/fs/atomic-file.js';
 import type { RestoreResult } from '../../shared/messages/results.js';
 import { Semaphore } from '../backup/semaphore.js';
 import { fetchCheckedIndex } from '../backup/stored-index.js';
@@ -127,6 +129,7 @@ export async function runRestore(
     for (const disk of disks) await restoreDisk(disk, run);
     if (!verifyOnly) {
       for (const disk of disks) await rename(`${disk.path}.partial`, disk.path);
+      await writeFileAtomic(join(input.targetDir, VM_FILE), Buffer.from(`${JSON.stringify(vmFileOf(manifest, disks, format), null, 2)}\n`));
       await fsyncDir(input.targetDir);
     }
   } catch (err) {
@@ -266,6 +269,21 @@ async function restoreDisk(disk: PlannedDisk, run: RestoreRun): Promise<void> {
   } finally {
     await target?.close();
   }
+}
+
+/** Beside the disks: what was restored and the VM's definition, to rebuild the VM from. */
+const VM_FILE = 'vm.json';
+
+function vmFileOf(manifest: Manifest, disks: readonly PlannedDisk[], format: DiskFormat): Record<string, unknown> {
+  return {
+    vm: manifest.vm,
+    backupId: manifest.backupId,
+    backedUpAt: manifest.createdAt,
+    consistency: manifest.consistency ?? { level: 'crash', note: null },
+    hypervisor: manifest.vmDefinition?.hypervisor ?? null,
+    definition: manifest.vmDefinition?.definition ?? null,
+    disks: disks.map((d) => ({ name: d.name, file: basename(d.path), format, sizeBytes: d.sizeBytes })),
+  };
 }
 
 /** Filesystem block size for holes: zero blocks of a chunk stay unallocated in the new file. */

@@ -23,6 +23,10 @@ export const ManifestDisk = z.object({
 });
 export type ManifestDisk = z.infer<typeof ManifestDisk>;
 
+/** A VM's definition as its hypervisor describes it; the disks are the backup's own. */
+export const VmDefinition = z.object({ hypervisor: z.string().min(1).max(32), definition: z.record(z.string(), z.unknown()) });
+export type VmDefinition = z.infer<typeof VmDefinition>;
+
 /** The manifest without its checksum. */
 export const ManifestBody = z.object({
   format: z.literal(MANIFEST_FORMAT),
@@ -43,6 +47,8 @@ export const ManifestBody = z.object({
   checkpoint: z.string().min(1).max(64).nullable().optional(),
   /** What the backup's instant is consistent with, and how it was obtained or why it fell back; absent: crash. */
   consistency: z.object({ level: z.enum(['crash', 'application']), note: z.string().max(1024).nullable() }).optional(),
+  /** The VM's definition as its hypervisor described it at backup time (qemu: cpus, memoryMiB, machine, nics), for a restore to rebuild the VM. */
+  vmDefinition: VmDefinition.optional(),
   chunkSizeBytes: z.number().int().positive(),
   /** Fingerprint of the key the chunks are encrypted with; absent or null: unencrypted. */
   keyFingerprint: z.string().regex(/^[0-9a-f]{32}$/).nullable().optional(),

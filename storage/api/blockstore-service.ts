@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { describeIssue } from '../../shared/config/load-config.js';
 import { ValidationError } from '../../shared/errors.js';
 import { DIGEST_BYTES } from '../../shared/format/chunk-digest.js';
-import type { Manifest } from '../../shared/format/manifest.js';
+import { VmDefinition, type Manifest } from '../../shared/format/manifest.js';
 import { ObjectName, Ulid } from '../../shared/ids.js';
 import type { Logger } from '../../shared/log.js';
 import { clientStreamHandler, serverStreamHandler, unaryHandler, writeWithBackpressure } from '../../shared/rpc/grpc-calls.js';
@@ -54,10 +54,31 @@ const BeginBackupRequest = z.object({
   checkpoint: z.string().max(64).transform(emptyAsNull),
   consistency: z.enum(['', 'crash', 'application'], 'must be crash or application'),
   consistencyNote: z.string().max(1024).transform(emptyAsNull),
-}).transform(({ consistency, consistencyNote, ...rest }) => ({
-  ...rest,
-  ...(consistency === '' ? {} : { consistency: { level: consistency, note: consistencyNote } }),
-}));
+  vmDefinitionJson: z.string().max(64 * 1024),
+}).transform(({ consistency, consistencyNote, vmDefinitionJson, ...rest }, ctx) => {
+  let vmDefinition: VmDefinition | undefined;
+  if (vmDefinitionJson !== '') {
+    const parsed = VmDefinition.safeParse(safeJson(vmDefinitionJson));
+    if (!parsed.success) {
+      ctx.addIssue({ code: 'custom', path: ['vmDefinitionJson'], message: 'must be JSON {"hypervisor": string, "definition": object}' });
+      return z.NEVER;
+    }
+    vmDefinition = parsed.data;
+  }
+  return {
+    ...rest,
+    ...(consistency === '' ? {} : { consistency: { level: consistency, note: consistencyNote } }),
+    ...(vmDefinition ? { vmDefinition } : {}),
+  };
+});
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}
 
 const SessionId = z.string().min(1, 'required').max(64);
 

@@ -4,6 +4,7 @@
  * and chunks.log (the digests written or reported present through it), so open sessions survive
  * a restart and garbage collection keeps what they use.
  */
+import { VmDefinition } from '../../shared/format/manifest.js';
 import { z } from 'zod';
 import { ObjectName, Ulid } from '../../shared/ids.js';
 import { decodeCheckedJson, encodeCheckedJson } from '../../shared/format/checked-json.js';
@@ -23,6 +24,7 @@ export const SessionSpec = z.strictObject({
   changeTrackingNote: z.string().nullable(),
   checkpoint: z.string().min(1).max(64).nullable().optional(),
   consistency: z.strictObject({ level: z.enum(['crash', 'application']), note: z.string().max(1024).nullable() }).optional(),
+  vmDefinition: VmDefinition.optional(),
 });
 export type SessionSpec = z.infer<typeof SessionSpec>;
 

@@ -468,6 +468,7 @@ export class Datastore {
         changeTrackingNote: session.changeTrackingNote,
         ...(session.checkpoint ? { checkpoint: session.checkpoint } : {}),
         ...(session.consistency ? { consistency: session.consistency } : {}),
+        ...(session.vmDefinition ? { vmDefinition: session.vmDefinition } : {}),
         chunkSizeBytes: session.chunkSizeBytes,
         ...(this.info.keyFingerprint === null ? {} : { keyFingerprint: this.info.keyFingerprint, contentHmac }),
         disks: session.disks.map((d) => {

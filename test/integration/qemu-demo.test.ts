@@ -54,6 +54,7 @@ describe('a QEMU VM backed up agentlessly through the CLI (bulwark up, qemu driv
     const incManifest = await manifestOf(inc.backup.backupId);
     assert.equal(incManifest.changeTracking, 'dirty-bitmap');
     assert.equal(incManifest.parentBackupId, full.backup.backupId);
+    assert.deepEqual(incManifest.vmDefinition, { hypervisor: 'qemu', definition: { cpus: 1, memoryMiB: 512 } }, 'the VM definition is in the manifest');
     const touched = new Set([...changed, ...writes].map((w) => Math.floor(w.offset / MiB)));
     assert.ok(inc.bytesRead <= touched.size * MiB, `reads at most the chunks the guest touched (${inc.bytesRead} bytes, ${touched.size} chunks touched)`);
     assert.ok(inc.bytesRead >= Math.ceil((changed.length * GUEST_WRITE_BYTES) / MiB), 'and at least what changed before it');
@@ -66,6 +67,12 @@ describe('a QEMU VM backed up agentlessly through the CLI (bulwark up, qemu driv
       const cut = await pointInTimeCut(join(target, 'disk0.img'), before, writes, expected);
       assert.ok(cut >= 5 && cut <= writes.length, `the instant falls among the guest's writes (${cut} of ${writes.length})`);
       assert.equal(await fileSha256(join(target, 'disk0.img')), await fileSha256(expected), `site ${site}: byte for byte the disk at the backup's instant`);
+      const vmFile = JSON.parse(await readFile(join(target, 'vm.json'), 'utf8')) as Record<string, unknown>;
+      assert.deepEqual(
+        { vm: vmFile.vm, hypervisor: vmFile.hypervisor, definition: vmFile.definition, disks: vmFile.disks },
+        { vm: 'qvm', hypervisor: 'qemu', definition: { cpus: 1, memoryMiB: 512 }, disks: [{ name: 'disk0', file: 'disk0.img', format: 'raw', sizeBytes: 64 * MiB }] },
+        'vm.json beside the disks rebuilds the VM',
+      );
     }
   });
 });

@@ -14,6 +14,7 @@ export interface BeginBackupRequest {
   'checkpoint'?: (string);
   'consistency'?: (string);
   'consistencyNote'?: (string);
+  'vmDefinitionJson'?: (string);
 }
 
 export interface BeginBackupRequest__Output {
@@ -28,4 +29,5 @@ export interface BeginBackupRequest__Output {
   'checkpoint': (string);
   'consistency': (string);
   'consistencyNote': (string);
+  'vmDefinitionJson': (string);
 }
