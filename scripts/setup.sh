@@ -11,6 +11,9 @@ declare -A need=(
   [qemu-storage-daemon]=qemu-system-common
   [nbdinfo]=libnbd-bin
   [nbdkit]=nbdkit
+  [qemu-system-x86_64]=qemu-system-x86
+  [ssh]=openssh-client
+  [sshd]=openssh-server
 )
 missing=()
 for cmd in "${!need[@]}"; do
