@@ -139,6 +139,99 @@ describe('agent config', () => {
       const config = await load(withVm({ name: longName, nbdSocket: '/run/qsd/v.nbd' }));
       assert.equal(config.hypervisor.vms[0]!.name, longName);
     });
+
+    describe('consistency', () => {
+      const ssh = {
+        where: 'guest-ssh',
+        host: 'web1.internal',
+        port: 22,
+        user: 'backup',
+        identityFile: '/etc/bulwark/id_ed25519',
+        knownHostsFile: '/etc/bulwark/known_hosts',
+        command: 'sync && systemctl reload app',
+        timeoutMs: 30_000,
+      };
+      const consistencyOf = async (consistency: unknown) => {
+        const config = await load(withVm({ consistency }));
+        assert.equal(config.hypervisor.kind, 'qemu');
+        return config.hypervisor.kind === 'qemu' ? config.hypervisor.vms[0]!.consistency : undefined;
+      };
+
+      it('is absent by default and fills its defaults when given', async () => {
+        assert.equal('consistency' in (await load(withVm({}))).hypervisor.vms[0]!, false);
+        assert.deepEqual(await consistencyOf({}), { mode: 'crash', onFailure: 'abort', freezeTimeoutMs: 30_000 });
+        assert.deepEqual(await consistencyOf({ mode: 'application', guestAgent: { socket: '/run/qemu/web1.qga' } }), {
+          mode: 'application',
+          guestAgent: { socket: '/run/qemu/web1.qga', timeoutMs: 10_000 },
+          onFailure: 'abort',
+          freezeTimeoutMs: 30_000,
+        });
+      });
+
+      it('accepts host and guest-ssh hooks and the continue policy', async () => {
+        const host = { where: 'host', command: ['/usr/local/bin/app-quiesce', '--vm', 'web1'], timeoutMs: 60_000 };
+        const c = await consistencyOf({ mode: 'application', preSnapshot: host, postSnapshot: { ...ssh, hostKeyAlias: 'web1' }, onFailure: 'continue', freezeTimeoutMs: 5000 });
+        assert.deepEqual(c?.preSnapshot, host);
+        assert.deepEqual(c?.postSnapshot, { ...ssh, hostKeyAlias: 'web1' });
+        assert.equal(c?.onFailure, 'continue');
+      });
+
+      it('names each broken field', async () => {
+        const at = 'hypervisor.vms.0.consistency';
+        const app = (patch: Record<string, unknown>) => withVm({ consistency: { mode: 'application', guestAgent: { socket: '/run/q.qga' }, ...patch } });
+        await rejects(withVm({ consistency: { mode: 'quiesced' } }), `${at}.mode`, /.+/);
+        await rejects(withVm({ consistency: { mode: 'application' } }), `${at}.mode`, /needs guestAgent or preSnapshot/);
+        await rejects(withVm({ consistency: { preSnapshot: ssh } }), `${at}.preSnapshot`, /needs mode "application"/);
+        await rejects(withVm({ consistency: { guestAgent: { socket: '/run/q.qga' } } }), `${at}.guestAgent`, /needs mode "application"/);
+        await rejects(app({ guestAgent: { socket: 'q.qga' } }), `${at}.guestAgent.socket`, /must be an absolute path/);
+        await rejects(app({ guestAgent: { socket: `/${'q'.repeat(120)}` } }), `${at}.guestAgent.socket`, /at most 107 bytes/);
+        await rejects(app({ onFailure: 'ignore' }), `${at}.onFailure`, /.+/);
+        await rejects(app({ freezeTimeoutMs: 10 }), `${at}.freezeTimeoutMs`, /at least 100 ms/);
+        await rejects(app({ preSnapshot: { where: 'host', command: [], timeoutMs: 1000 } }), `${at}.preSnapshot.command`, /must name the program/);
+        await rejects(app({ preSnapshot: { where: 'host', command: ['/bin/true'] } }), `${at}.preSnapshot.timeoutMs`, /.+/);
+        await rejects(app({ preSnapshot: { where: 'host', command: 'sync', timeoutMs: 1000 } }), `${at}.preSnapshot.command`, /.+/);
+        await rejects(app({ preSnapshot: { ...ssh, where: 'guest' } }), `${at}.preSnapshot.where`, /.+/);
+        await rejects(app({ preSnapshot: { ...ssh, host: '-oProxyCommand=sh' } }), `${at}.preSnapshot.host`, /must not start with "-"/);
+        await rejects(app({ preSnapshot: { ...ssh, user: 'root@evil' } }), `${at}.preSnapshot.user`, /must not contain "@"/);
+        await rejects(app({ preSnapshot: { ...ssh, port: 70_000 } }), `${at}.preSnapshot.port`, /.+/);
+        await rejects(app({ preSnapshot: { ...ssh, identityFile: 'id_ed25519' } }), `${at}.preSnapshot.identityFile`, /must be an absolute path/);
+        await rejects(app({ postSnapshot: { ...ssh, knownHostsFile: 'known_hosts' } }), `${at}.postSnapshot.knownHostsFile`, /must be an absolute path/);
+        await rejects(app({ postSnapshot: { ...ssh, command: '' } }), `${at}.postSnapshot.command`, /must not be empty/);
+        await rejects(app({ postSnapshot: { ...ssh, shell: true } }), `${at}.postSnapshot`, /.+/);
+      });
+    });
+  });
+
+  describe('libvirt hypervisor', () => {
+    const libvirt = { kind: 'libvirt', scratchDir: '/var/lib/libvirt/bulwark-scratch', vms: [{ name: 'web1', domain: 'web1.example' }] };
+
+    it('accepts a valid libvirt config and fills the URI and NBD host', async () => {
+      const config = await load({ ...valid, hypervisor: libvirt });
+      assert.equal(config.hypervisor.kind, 'libvirt');
+      if (config.hypervisor.kind !== 'libvirt') return;
+      assert.equal(config.hypervisor.uri, 'qemu:///system');
+      assert.equal(config.hypervisor.nbdHost, '127.0.0.1');
+      assert.equal(config.hypervisor.nbdPortRange, undefined);
+      assert.deepEqual(config.hypervisor.vms, libvirt.vms);
+      const custom = await load({ ...valid, hypervisor: { ...libvirt, uri: 'qemu+ssh://host/system', nbdHost: '10.0.0.5', nbdPortRange: [10809, 10820] } });
+      assert.ok(custom.hypervisor.kind === 'libvirt');
+      assert.deepEqual(custom.hypervisor.nbdPortRange, [10809, 10820]);
+      assert.equal(custom.hypervisor.uri, 'qemu+ssh://host/system');
+    });
+
+    it('names each broken field', async () => {
+      const at = (patch: Record<string, unknown>) => ({ ...valid, hypervisor: { ...libvirt, ...patch } });
+      await rejects(at({ scratchDir: 'scratch' }), 'hypervisor.scratchDir', /must be an absolute path/);
+      await rejects(at({ uri: '' }), 'hypervisor.uri', /must not be empty/);
+      await rejects(at({ nbdPortRange: [10820, 10809] }), 'hypervisor.nbdPortRange', /from <= to/);
+      await rejects(at({ nbdPortRange: [0, 10] }), 'hypervisor.nbdPortRange.0', /.+/);
+      await rejects(at({ workDir: '/w' }), 'hypervisor', /.+/);
+      await rejects(at({ vms: [{ name: 'web1' }] }), 'hypervisor.vms.0.domain', /.+/);
+      await rejects(at({ vms: [{ name: 'web1', domain: 'a/b' }] }), 'hypervisor.vms.0.domain', /libvirt domain name/);
+      await rejects(at({ vms: [{ name: 'bad name', domain: 'x' }] }), 'hypervisor.vms.0.name', /must be letters/);
+      await rejects(at({ vms: [libvirt.vms[0], { name: 'web1', domain: 'other' }] }), 'hypervisor.vms.1.name', /duplicate VM name "web1"/);
+      await rejects(at({ vms: [libvirt.vms[0], { name: 'web2', domain: 'web1.example' }] }), 'hypervisor.vms.1.domain', /already another VM's/);
+    });
   });
 
   it('reports an unreadable file and bad JSON', async () => {

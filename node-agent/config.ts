@@ -4,7 +4,9 @@
  * of raw disk image files. The `qemu` hypervisor declares VMs by their QMP socket (disks are found
  * over QMP) and the definition a restore rebuilds them from; `workDir` holds a folder per VM for
  * the fleecing overlays and the NBD socket of a backup (`nbdSocket`: the VM already runs an NBD
- * server there, e.g. qemu-storage-daemon --nbd-server; exports then go to it). `encryption` names the
+ * server there, e.g. qemu-storage-daemon --nbd-server; exports then go to it; `consistency`: crash
+ * or application-consistent, see hypervisors/qemu/consistency-config.ts). The `libvirt` hypervisor
+ * names libvirt domains (hypervisors/libvirt/libvirt-config.ts). `encryption` names the
  * datastore key file and the file holding its passphrase (both absolute paths); `chunkWorkers` is
  * the number of threads that hash, compress and encrypt (default one per core; 0: none, all on
  * the main thread).
@@ -12,6 +14,8 @@
 import { z } from 'zod';
 import { loadConfigFile } from '../shared/config/load-config.js';
 import { ObjectName, SiteId, WorkerId } from '../shared/ids.js';
+import { QemuConsistencyConfig } from './hypervisors/qemu/consistency-config.js';
+import { LibvirtHypervisor } from './hypervisors/libvirt/libvirt-config.js';
 
 const AbsolutePath = z.string().startsWith('/', 'must be an absolute path');
 
@@ -56,6 +60,7 @@ const QemuVm = z.strictObject({
     machine: z.string().min(1, 'must not be empty').optional(),
     nics: z.array(QemuNic).optional(),
   }),
+  consistency: QemuConsistencyConfig.optional(),
 });
 
 const QemuHypervisor = z
@@ -92,7 +97,7 @@ export const AgentConfig = z.strictObject({
   nats: z.strictObject({
     url: z.string().regex(/^(nats|tls|ws|wss):\/\/\S+$/, 'must be a nats:// URL'),
   }),
-  hypervisor: z.discriminatedUnion('kind', [FilesHypervisor, QemuHypervisor]),
+  hypervisor: z.discriminatedUnion('kind', [FilesHypervisor, QemuHypervisor, LibvirtHypervisor]),
   encryption: z.strictObject({ keyFile: AbsolutePath, passphraseFile: AbsolutePath }).optional(),
   chunkWorkers: z.number().int().min(0).max(64).optional(),
   heartbeatIntervalMs: z.number().int().min(100).max(60_000).default(2000),

@@ -1,6 +1,7 @@
 /**
  * bulwark-agent: the node agent. A JetStream worker for backup and restore jobs on its own
- * subject, with the hypervisor driver its config names (`files`, or `qemu`: QMP, fleecing, NBD);
+ * subject, with the hypervisor driver its config names (`files`; `qemu`: QMP, fleecing, NBD;
+ * `libvirt`: virsh checkpoints and pull-mode backup);
  * reports its inventory at start and heartbeats.
  * Opens its datastore key (when configured) before anything else: a wrong passphrase stops it.
  */
@@ -22,6 +23,7 @@ import { loadAgentConfig } from './config.js';
 import { loadAgentKeys } from './encryption/agent-keys.js';
 import { createAgentJobHandler } from './events/agent-job-handler.js';
 import { FilesDriver } from './hypervisors/files/files-driver.js';
+import { LibvirtDriver } from './hypervisors/libvirt/libvirt-driver.js';
 import { QemuDriver } from './hypervisors/qemu/qemu-driver.js';
 
 const version = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
@@ -38,7 +40,9 @@ runDaemon('bulwark-agent', async (configPath, rootLog) => {
   const driver =
     config.hypervisor.kind === 'qemu'
       ? new QemuDriver(config.hypervisor, log.child({ driver: 'qemu' }))
-      : new FilesDriver(config.hypervisor, log.child({ driver: 'files' }));
+      : config.hypervisor.kind === 'libvirt'
+        ? new LibvirtDriver(config.hypervisor, log.child({ driver: 'libvirt' }))
+        : new FilesDriver(config.hypervisor, log.child({ driver: 'files' }));
 
   const nc = await connectNats(config.nats.url, `bulwark-agent-${site}-${worker}`, log);
   const jobWorker = new JobWorker({

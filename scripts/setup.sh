@@ -14,6 +14,8 @@ declare -A need=(
   [qemu-system-x86_64]=qemu-system-x86
   [ssh]=openssh-client
   [sshd]=openssh-server
+  [virsh]=libvirt-clients
+  [libvirtd]=libvirt-daemon-system
 )
 missing=()
 for cmd in "${!need[@]}"; do

@@ -62,6 +62,11 @@ export interface FleecingOptions {
   readonly log: Logger;
   /** Deadline of each wait for a QEMU event (job started, export deleted, job gone). */
   readonly eventTimeoutMs: number;
+  /**
+   * Runs the transaction that fixes the instant (application consistency: hooks, freeze, thaw
+   * around it). Its own errors pass through as they are; without it the transaction runs bare.
+   */
+  readonly aroundInstant?: ((fixInstant: () => Promise<void>) => Promise<void>) | undefined;
 }
 
 /** A disk of the view as the reader sees it. */
@@ -223,18 +228,25 @@ export class FleecingSession {
       });
     }
     const abort = new AbortController();
-    // Armed before the transaction: the jobs may report `running` before its reply.
-    const started = this.slots.map((slot) =>
-      qmp.waitForEvent('JOB_STATUS_CHANGE', (e) => e.data['id'] === slot.jobId && isStartOrEnd(e), {
-        timeoutMs: this.options.eventTimeoutMs,
-        signal: abort.signal,
-      }),
-    );
-    try {
+    let started: Promise<QmpEvent>[] = [];
+    const fixInstant = async () => {
+      // Armed before the transaction (the jobs may report `running` before its reply), and not
+      // earlier: the consistency hooks before it may take longer than an event's deadline.
+      started = this.slots.map((slot) =>
+        qmp.waitForEvent('JOB_STATUS_CHANGE', (e) => e.data['id'] === slot.jobId && isStartOrEnd(e), {
+          timeoutMs: this.options.eventTimeoutMs,
+          signal: abort.signal,
+        }),
+      );
       await step(vm, null, 'transaction', () => qmp.execute('transaction', { actions }));
+      // Recorded at once: should the wrapper fail after this, close() still undoes the transaction.
       this.transactionDone = true;
       for (const slot of this.slots) slot.jobRunning = true;
       this.stopListening = qmp.onEvent((e) => this.onJobEvent(e));
+    };
+    try {
+      await (this.options.aroundInstant === undefined ? fixInstant() : this.options.aroundInstant(fixInstant));
+      if (!this.transactionDone) throw new QemuStepError(vm, null, 'transaction', new Error('aroundInstant returned without running the transaction'));
       for (const [i, wait] of started.entries()) {
         const slot = this.slots[i];
         if (slot === undefined) continue;

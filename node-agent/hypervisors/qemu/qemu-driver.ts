@@ -19,7 +19,8 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { NotFoundError } from '../../../shared/errors.js';
 import type { QemuHypervisorConfig, QemuVmConfig } from '../../config.js';
-import type { BackupDisk, BackupView, DiskExtent, HypervisorDriver, VmInventory } from '../hypervisor.js';
+import type { BackupDisk, BackupView, DiskExtent, HypervisorDriver, ViewConsistency, VmInventory } from '../hypervisor.js';
+import { takeConsistentInstant } from './consistency.js';
 import { FleecingSession, type FleecedDisk } from './fleecing-session.js';
 import { NbdClient } from './nbd-client.js';
 import { BASE_ALLOCATION, dirtyBitmapContext, isDirty, isHole, isZero } from './nbd-protocol.js';
@@ -84,6 +85,8 @@ export class QemuDriver implements HypervisorDriver {
       qmp = await connecting;
       const vmDir = join(this.config.workDir, vm.name);
       await mkdir(vmDir, { recursive: true, mode: 0o700 });
+      let consistency: ViewConsistency = { level: 'crash', note: null };
+      const settings = vm.consistency;
       const session = await FleecingSession.open({
         vm: vm.name,
         qmp,
@@ -91,6 +94,12 @@ export class QemuDriver implements HypervisorDriver {
         nbdSocket: vm.nbdSocket,
         log,
         eventTimeoutMs: this.tuning.eventTimeoutMs,
+        aroundInstant:
+          settings === undefined
+            ? undefined
+            : async (fixInstant) => {
+                consistency = await takeConsistentInstant({ vm: vm.name, config: settings, log }, fixInstant);
+              },
       });
       const clients: NbdClient[] = [];
       try {
@@ -101,10 +110,16 @@ export class QemuDriver implements HypervisorDriver {
         throw err;
       }
       log.info(
-        { checkpoint: session.checkpoint, baseCheckpoint: session.baseCheckpoint, fullReason: session.fullReason, disks: session.disks.map((d) => d.name) },
+        {
+          checkpoint: session.checkpoint,
+          baseCheckpoint: session.baseCheckpoint,
+          fullReason: session.fullReason,
+          disks: session.disks.map((d) => d.name),
+          consistency,
+        },
         'backup view open',
       );
-      return this.viewOf(vm.name, qmp, session, clients, log);
+      return this.viewOf(vm.name, qmp, session, clients, consistency, log);
     } catch (err) {
       await qmp?.close();
       this.open.delete(vm.name);
@@ -159,7 +174,14 @@ export class QemuDriver implements HypervisorDriver {
     }
   }
 
-  private viewOf(vm: string, qmp: QmpClient, session: FleecingSession, clients: readonly NbdClient[], log: Logger): BackupView {
+  private viewOf(
+    vm: string,
+    qmp: QmpClient,
+    session: FleecingSession,
+    clients: readonly NbdClient[],
+    consistency: ViewConsistency,
+    log: Logger,
+  ): BackupView {
     const disks = session.disks.map((disk, i) => {
       const client = clients[i];
       if (client === undefined) throw new Error(`no NBD client for disk ${disk.name}`);
@@ -189,8 +211,7 @@ export class QemuDriver implements HypervisorDriver {
     return {
       vm,
       disks,
-      // Until consistency hooks and the guest agent are wired in, the fleecing instant is crash-consistent.
-      consistency: { level: 'crash', note: null },
+      consistency,
       checkpoint: session.checkpoint,
       baseCheckpoint: session.baseCheckpoint,
       fullReason: session.fullReason,
