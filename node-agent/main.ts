@@ -1,6 +1,7 @@
 /**
- * bulwark-agent: the node agent. A JetStream worker for backup and restore jobs on its own
- * subject, with the hypervisor driver its config names (`files`; `qemu`: QMP, fleecing, NBD;
+ * bulwark-agent: the node agent. A JetStream worker for backup, restore and snapshot jobs on its own
+ * subject, with the hypervisor driver its config names (`files`; `qemu`: QMP, fleecing, NBD,
+ * qcow2 internal snapshots;
  * `libvirt`: virsh checkpoints and pull-mode backup);
  * reports its inventory at start and heartbeats.
  * Opens its datastore key (when configured) before anything else: a wrong passphrase stops it.
@@ -25,6 +26,7 @@ import { createAgentJobHandler } from './events/agent-job-handler.js';
 import { FilesDriver } from './hypervisors/files/files-driver.js';
 import { LibvirtDriver } from './hypervisors/libvirt/libvirt-driver.js';
 import { QemuDriver } from './hypervisors/qemu/qemu-driver.js';
+import { QemuSnapshots } from './hypervisors/qemu/qemu-snapshots.js';
 
 const version = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
@@ -39,7 +41,9 @@ runDaemon('bulwark-agent', async (configPath, rootLog) => {
   log.info({ keyFingerprint: keys?.fingerprint ?? null, chunkWorkers }, 'data path configured');
   const driver =
     config.hypervisor.kind === 'qemu'
-      ? new QemuDriver(config.hypervisor, log.child({ driver: 'qemu' }))
+      ? Object.assign(new QemuDriver(config.hypervisor, log.child({ driver: 'qemu' })), {
+          snapshots: new QemuSnapshots(config.hypervisor, log.child({ driver: 'qemu', part: 'snapshots' })),
+        })
       : config.hypervisor.kind === 'libvirt'
         ? new LibvirtDriver(config.hypervisor, log.child({ driver: 'libvirt' }))
         : new FilesDriver(config.hypervisor, log.child({ driver: 'files' }));

@@ -21,6 +21,7 @@ import {
   StartGcInput,
   StartPruneInput,
   StartRestoreInput,
+  StartSnapshotInput,
   StartSyncInput,
   StartVerifyInput,
   parseRequest,
@@ -71,6 +72,9 @@ export function createControllerService(deps: ControllerServiceDeps): Controller
     ),
     StartPrune: unaryHandler(log, async (req) => jobToProto(await jobs.startPrune(parseRequest(StartPruneInput, req)))),
     StartGc: unaryHandler(log, async (req) => jobToProto(await jobs.startGc(parseRequest(StartGcInput, req)))),
+    StartSnapshot: unaryHandler(log, async (req) =>
+      jobToProto(await jobs.startSnapshot(parseRequest(StartSnapshotInput, req))),
+    ),
     LockBackup: unaryHandler(log, async (req) => ({
       jobs: (await jobs.startLock(parseRequest(LockBackupInput, req))).map(jobToProto),
     })),

@@ -8,6 +8,7 @@ import {
   StartGcInput,
   StartPruneInput,
   StartRestoreInput,
+  StartSnapshotInput,
   StartSyncInput,
   StartVerifyInput,
   parseRequest,
@@ -46,6 +47,35 @@ describe('controller request validation', () => {
     fails(() => parseRequest(StartGcInput, { graceMs: 1.5 }), 'grace_ms: must be a whole number of milliseconds');
     fails(() => parseRequest(LockBackupInput, { backupId: 'B1', until: 'tomorrow' }), 'until: must be an ISO-8601 time with a zone, e.g. 2027-01-01T00:00:00Z');
     fails(() => parseRequest(LockBackupInput, { backupId: 'B1', until: '' }), 'until: must not be empty');
+  });
+
+  it('validates snapshot requests: empty name and keep 0 are absent; the op decides what is needed', () => {
+    assert.deepEqual(parseRequest(StartSnapshotInput, { vm: 'vm1', op: 'create', name: '', keep: 0 }), {
+      vm: 'vm1',
+      op: 'create',
+      name: undefined,
+      keep: undefined,
+    });
+    assert.deepEqual(parseRequest(StartSnapshotInput, { vm: 'vm1', op: 'create', name: 'pre-upgrade.1', keep: 3 }), {
+      vm: 'vm1',
+      op: 'create',
+      name: 'pre-upgrade.1',
+      keep: 3,
+    });
+    assert.deepEqual(parseRequest(StartSnapshotInput, { vm: 'vm1', op: 'revert', name: 'bulwark-01JAAAAAAAAAAAAAAAAAAAAAAA', keep: 0 }), {
+      vm: 'vm1',
+      op: 'revert',
+      name: 'bulwark-01JAAAAAAAAAAAAAAAAAAAAAAA',
+      keep: undefined,
+    });
+    fails(() => parseRequest(StartSnapshotInput, { vm: 'vm1', op: 'copy', name: '', keep: 0 }), 'op: must be one of create, list, remove, revert');
+    fails(() => parseRequest(StartSnapshotInput, { vm: 'vm1', op: 'revert', name: '', keep: 0 }), 'name: is required to revert a snapshot');
+    fails(() => parseRequest(StartSnapshotInput, { vm: 'vm1', op: 'create', name: 'x/y', keep: 0 }), 'name: must be letters, digits, ".", "_" or "-"');
+    fails(() => parseRequest(StartSnapshotInput, { vm: 'vm1', op: 'create', name: 'n'.repeat(65), keep: 0 }), 'name: must be at most 64 characters');
+    fails(() => parseRequest(StartSnapshotInput, { vm: 'vm1', op: 'create', name: '123', keep: 0 }), 'name: must not be only digits (QEMU would take it for a snapshot id)');
+    fails(() => parseRequest(StartSnapshotInput, { vm: 'vm1', op: 'create', name: 'bulwark-mine', keep: 0 }), 'name: must not start with "bulwark-" (reserved for the names Bulwark makes)');
+    fails(() => parseRequest(StartSnapshotInput, { vm: 'vm1', op: 'remove', name: 'a', keep: 2 }), 'keep: applies only to create');
+    fails(() => parseRequest(StartSnapshotInput, { vm: 'vm1', op: 'create', name: '', keep: 1001 }), 'keep: must be at most 1000');
   });
 
   it('maps proto3 zeros and absent optionals to absent values', () => {

@@ -7,7 +7,7 @@ import { isAbsolute, normalize } from 'node:path';
 import { z } from 'zod';
 import { ValidationError } from '../../shared/errors.js';
 import { ObjectName, SiteId, WorkerId } from '../../shared/ids.js';
-import type { RetentionRules } from '../../shared/messages/jobs.js';
+import { SnapshotJobParams, SnapshotName, SnapshotOp, type RetentionRules } from '../../shared/messages/jobs.js';
 import { JobStates } from '../catalog/catalog.js';
 
 const optional = <S extends z.ZodType>(schema: S) =>
@@ -125,6 +125,16 @@ export const LockBackupInput = z.object({
     .transform((t) => new Date(t).toISOString()),
   site: optional(SiteId),
 });
+
+/** proto3 has no absent strings or integers: an empty name and keep 0 mean "not given". */
+export const StartSnapshotInput = z
+  .object({
+    vm: ObjectName,
+    op: SnapshotOp,
+    name: optional(SnapshotName),
+    keep: z.preprocess((v) => (v === 0 ? undefined : v), z.number().optional()),
+  })
+  .pipe(SnapshotJobParams);
 
 export const ListJobsInput = z.object({
   limit: z.preprocess(

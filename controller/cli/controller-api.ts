@@ -19,6 +19,7 @@ import type { StartSyncRequest } from '../../shared/rpc/generated/bulwark/v1/Sta
 import type { StartVerifyRequest } from '../../shared/rpc/generated/bulwark/v1/StartVerifyRequest.js';
 import type { StartPruneRequest } from '../../shared/rpc/generated/bulwark/v1/StartPruneRequest.js';
 import type { StartGcRequest } from '../../shared/rpc/generated/bulwark/v1/StartGcRequest.js';
+import type { StartSnapshotRequest } from '../../shared/rpc/generated/bulwark/v1/StartSnapshotRequest.js';
 import type { LockBackupRequest } from '../../shared/rpc/generated/bulwark/v1/LockBackupRequest.js';
 import type { LockBackupResponse__Output } from '../../shared/rpc/generated/bulwark/v1/LockBackupResponse.js';
 import type { ListCatalogBackupsRequest } from '../../shared/rpc/generated/bulwark/v1/ListCatalogBackupsRequest.js';
@@ -95,6 +96,10 @@ export class ControllerApi {
 
   startGc(req: StartGcRequest): Promise<Job__Output> {
     return this.unary<StartGcRequest, Job__Output>((r, o, cb) => this.client.startGc(r, o, cb), req);
+  }
+
+  startSnapshot(req: StartSnapshotRequest): Promise<Job__Output> {
+    return this.unary<StartSnapshotRequest, Job__Output>((r, o, cb) => this.client.startSnapshot(r, o, cb), req);
   }
 
   /** One lock job per site. */

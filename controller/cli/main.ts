@@ -12,6 +12,7 @@ import { registerJobCommands } from './commands/job-commands.js';
 import { registerKeyCommands } from './commands/key-commands.js';
 import { registerRestoreCommand } from './commands/restore-command.js';
 import { registerRetentionCommands } from './commands/retention-commands.js';
+import { registerSnapshotCommands } from './commands/snapshot-commands.js';
 import { registerStorageCommands } from './commands/storage-commands.js';
 import { registerUpCommand } from './up/up-command.js';
 
@@ -32,6 +33,7 @@ function buildProgram(): Command {
   registerRestoreCommand(program);
   registerStorageCommands(program);
   registerRetentionCommands(program);
+  registerSnapshotCommands(program);
   registerJobCommands(program);
   registerKeyCommands(program);
   program.addHelpText('after', exitCodesHelp);

@@ -381,5 +381,27 @@ describe('EventApplier', () => {
       assert.equal(catalog.getJob('G1')?.state, 'succeeded');
       assert.deepEqual(catalog.listBackups({}), before);
     });
+
+    it('a snapshot result finishes its job with the snapshots as its result and touches no backup', () => {
+      const { catalog, applier } = withBackups('B1');
+      const before = catalog.listBackups({});
+      catalog.insertJob(jobRow('S1', 'snapshot', { params: { vm: 'vm1', op: 'list' } }));
+      const result = {
+        vm: 'vm1',
+        op: 'list' as const,
+        created: null,
+        removed: [],
+        reverted: null,
+        vmRunning: true,
+        snapshots: [{ name: 'pre', createdAt: at(0), madeByBulwark: false, disks: [{ disk: 'root', id: '1', createdAt: at(0), vmStateSizeBytes: 0 }] }],
+        incomplete: [],
+        note: null,
+        durationMs: 3,
+      };
+      applier.apply({ ...succeeded('E1', 'S1', 1, { kind: 'snapshot', result }), worker: 'agent-1' });
+      assert.equal(catalog.getJob('S1')?.state, 'succeeded');
+      assert.deepEqual(catalog.getJob('S1')?.result, result);
+      assert.deepEqual(catalog.listBackups({}), before);
+    });
   });
 });

@@ -142,6 +142,10 @@ export class EventApplier {
       case 'lock':
         this.recordLock(outcome.result);
         return;
+      case 'snapshot':
+        // The hypervisor keeps the snapshots; the catalog records only the job and its result.
+        this.opts.log.info({ jobId: job.id, vm: outcome.result.vm, op: outcome.result.op, snapshots: outcome.result.snapshots.length }, 'snapshot job finished');
+        return;
       case 'gc':
         this.opts.log.info(
           { jobId: job.id, site: outcome.result.site, chunksRemoved: outcome.result.chunksRemoved, bytesReclaimed: outcome.result.bytesReclaimed },

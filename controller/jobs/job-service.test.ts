@@ -125,6 +125,26 @@ describe('JobService', () => {
     await rejectsWith(jobs.startRestore({ backupId: 'B1', targetDir: '/r', worker: 'agent-9' }), NotFoundError, /agent agent-9 not found/);
   });
 
+  it('sends snapshot jobs to the VM agent, needing no storage, and checks the op\'s arguments', async () => {
+    const { jobs, publisher, catalog, beat } = setup();
+    beat('a', 'agent-1', 'agent');
+    catalog.upsertVm({ name: 'vm1', site: 'a', worker: 'agent-1', hypervisor: 'qemu', disks: [{ name: 'disk0', sizeBytes: 4096 }] });
+    const job = await jobs.startSnapshot({ vm: 'vm1', op: 'create', keep: 2 });
+    assert.equal(job.kind, 'snapshot');
+    assert.equal(`${job.site}/${job.worker}`, 'a/agent-1');
+    assert.equal(job.vm, 'vm1');
+    assert.deepEqual(publisher.sent.at(-1)?.job.params, { vm: 'vm1', op: 'create', keep: 2 });
+    await jobs.startSnapshot({ vm: 'vm1', op: 'revert', name: 'before-upgrade' });
+    assert.deepEqual(publisher.sent.at(-1)?.job.params, { vm: 'vm1', op: 'revert', name: 'before-upgrade' });
+    await rejectsWith(jobs.startSnapshot({ vm: 'nope', op: 'list' }), NotFoundError, /VM nope not found/);
+    await rejectsWith(jobs.startSnapshot({ vm: 'vm1', op: 'remove' }), ValidationError, /^name: is required to remove a snapshot/);
+    await rejectsWith(jobs.startSnapshot({ vm: 'vm1', op: 'list', keep: 2 }), ValidationError, /^keep: applies only to create/);
+    await rejectsWith(jobs.startSnapshot({ vm: 'vm1', op: 'create', name: 'bulwark-x' }), ValidationError, /^name: must not start with "bulwark-"/);
+    await rejectsWith(jobs.startSnapshot({ vm: 'vm1', op: 'create', name: 'a b' }), ValidationError, /^name: must be letters, digits/);
+    await rejectsWith(jobs.startSnapshot({ vm: 'vm1', op: 'create', keep: 0 }), ValidationError, /^keep: must be at least 1/);
+    assert.equal(catalog.listJobs({ limit: 10 }).length, 2, 'a refused job leaves no row');
+  });
+
   it('syncs along the configured pair, or the only other storage site', async () => {
     const configured = setup([{ from: 'a', to: 'b' }]);
     configured.twoSites();

@@ -1,7 +1,7 @@
 /**
  * Jobs: the controller's half of the job protocol (DESIGN.md §2).
- * - Creating a job resolves who runs it and which storages it talks to (backup and restore run
- *   at the VM's agent, sync at the replica's storage, verify, prune and gc at one site's storage,
+ * - Creating a job resolves who runs it and which storages it talks to (backup, restore and
+ *   snapshot management run at the VM's agent, sync at the replica's storage, verify, prune and gc at one site's storage,
  *   a lock at the storage of every site holding a copy), inserts the job row, then publishes it
  *   to the worker's queue and marks it published.
  * - Storage decides what prune removes and what GC sweeps; the controller only chooses where
@@ -15,9 +15,11 @@ import { NotFoundError, PreconditionError, ValidationError } from '../../shared/
 import type { Logger } from '../../shared/log.js';
 import {
   JobMessage,
+  SnapshotJobParams,
   type BackupMode,
   type JobKind,
   type RetentionRules,
+  type SnapshotOp,
   type StorageRef,
 } from '../../shared/messages/jobs.js';
 import type { BackupRow, Catalog, JobRow, WorkerRow } from '../catalog/catalog.js';
@@ -113,6 +115,15 @@ export interface LockRequest {
   readonly site?: string | undefined;
 }
 
+export interface SnapshotRequest {
+  readonly vm: string;
+  readonly op: SnapshotOp;
+  /** create: absent for `bulwark-<ULID>`; remove and revert: required. */
+  readonly name?: string | undefined;
+  /** create only: keep the N newest `bulwark-<ULID>` snapshots afterwards. */
+  readonly keep?: number | undefined;
+}
+
 interface Target {
   readonly site: string;
   readonly worker: string;
@@ -168,6 +179,27 @@ export class JobService {
       verifyOnly,
       format: req.format ?? 'raw',
     });
+  }
+
+  /**
+   * Snapshot management of a VM's disks, run by its agent (the hypervisor keeps the snapshots;
+   * no storage is involved). Whether the VM's hypervisor can, and whether a revert may run now
+   * (qemu: only with the VM stopped), is the agent's to say.
+   */
+  async startSnapshot(req: SnapshotRequest): Promise<JobRow> {
+    const vm = this.opts.catalog.getVm(req.vm);
+    if (!vm) throw new NotFoundError('VM', req.vm);
+    const parsed = SnapshotJobParams.safeParse({
+      vm: vm.name,
+      op: req.op,
+      ...(req.name !== undefined ? { name: req.name } : {}),
+      ...(req.keep !== undefined ? { keep: req.keep } : {}),
+    });
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      throw new ValidationError(issue?.path.join('.') ?? '', issue?.message ?? 'invalid');
+    }
+    return this.create('snapshot', { site: vm.site, worker: vm.worker }, vm.name, parsed.data);
   }
 
   /** A sync: the storage of `toSite` pulls every backup it lacks from the storage of `fromSite`. */

@@ -12,6 +12,7 @@ import { InlineChunkProcessor } from '../adapters/inline-chunk-processor.js';
 import { rawFileTargets } from '../restore/raw-file-target.js';
 import { MemoryBlockStore } from '../adapters/memory-block-store.js';
 import { FilesDriver } from '../hypervisors/files/files-driver.js';
+import type { SnapshotCreateOptions, SnapshotOutcome, VmSnapshots } from '../hypervisors/hypervisor.js';
 import { seededBytes, writeDiskImage } from '../testing/disk-images.js';
 import { createAgentJobHandler } from './agent-job-handler.js';
 
@@ -83,5 +84,58 @@ describe('agent job handler', () => {
     const bad: JobMessage = { jobId: 'j4', attempt: 1, createdAt, kind: 'backup', params: { vm: 'nope', mode: 'auto', storage } };
     await assert.rejects(handler(bad, ctx), /VM nope not found/);
     assert.equal(closed, before + 1);
+  });
+
+  it('runs snapshot jobs on the driver\'s snapshots, naming an unnamed one after the job', async () => {
+    const calls: unknown[][] = [];
+    const outcome = (o: Partial<SnapshotOutcome>): SnapshotOutcome => ({
+      created: null, removed: [], reverted: null, vmRunning: true, snapshots: [], incomplete: [], note: null, ...o,
+    });
+    const fake: VmSnapshots = {
+      create: (vm: string, options: SnapshotCreateOptions) => {
+        calls.push(['create', vm, options]);
+        return Promise.resolve(outcome({ created: options.name ?? `bulwark-${options.id ?? 'new'}` }));
+      },
+      list: (vm: string) => (calls.push(['list', vm]), Promise.resolve(outcome({}))),
+      remove: (vm: string, name: string) => (calls.push(['remove', vm, name]), Promise.resolve(outcome({ removed: [name] }))),
+      revert: (vm: string, name: string) => (calls.push(['revert', vm, name]), Promise.resolve(outcome({ reverted: name, vmRunning: false }))),
+    };
+    const driver = Object.assign(
+      new FilesDriver({ kind: 'files', vms: [{ name: 'vm1', disks: [{ name: 'd0', path: join(dir, 'd.raw') }] }] }, silentLogger()),
+      { snapshots: fake },
+    );
+    const withSnapshots = createAgentJobHandler({
+      driver,
+      clock,
+      keys: null,
+      openProcessor: (k) => new InlineChunkProcessor(k),
+      diskTargets: rawFileTargets,
+      openBlockStore: () => {
+        throw new Error('a snapshot job opens no storage');
+      },
+    });
+    const jobId = '01JAAAAAAAAAAAAAAAAAAAAAAA';
+    const snap = (params: Extract<JobMessage, { kind: 'snapshot' }>['params']): JobMessage => ({ jobId, attempt: 1, createdAt, kind: 'snapshot', params });
+    const created = await withSnapshots(snap({ vm: 'vm1', op: 'create', keep: 2 }), ctx);
+    assert.ok(created.kind === 'snapshot');
+    assert.equal(created.result.created, `bulwark-${jobId}`);
+    assert.equal(created.result.op, 'create');
+    await withSnapshots(snap({ vm: 'vm1', op: 'create', name: 'mine' }), ctx);
+    await withSnapshots(snap({ vm: 'vm1', op: 'list' }), ctx);
+    await withSnapshots(snap({ vm: 'vm1', op: 'remove', name: 'mine' }), ctx);
+    const reverted = await withSnapshots(snap({ vm: 'vm1', op: 'revert', name: 'mine' }), ctx);
+    assert.ok(reverted.kind === 'snapshot' && reverted.result.reverted === 'mine' && !reverted.result.vmRunning);
+    assert.deepEqual(calls, [
+      ['create', 'vm1', { id: jobId, keep: 2 }],
+      ['create', 'vm1', { name: 'mine' }],
+      ['list', 'vm1'],
+      ['remove', 'vm1', 'mine'],
+      ['revert', 'vm1', 'mine'],
+    ]);
+  });
+
+  it('refuses snapshot jobs when the driver has no snapshots', async () => {
+    const job: JobMessage = { jobId: 'j5', attempt: 1, createdAt, kind: 'snapshot', params: { vm: 'vm1', op: 'list' } };
+    await assert.rejects(handler(job, ctx), (err: unknown) => err instanceof PreconditionError && /files driver does not manage snapshots/.test(err.message));
   });
 });

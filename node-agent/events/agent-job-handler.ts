@@ -1,16 +1,19 @@
 /**
  * The agent's JobHandler: decodes a job from the worker loop into a call of the backup or
  * restore domain, with a BlockStore opened on the job's storage and closed afterwards, the
- * agent's datastore key (or none), and a chunk processor per job.
+ * agent's datastore key (or none), and a chunk processor per job; a snapshot job goes to the
+ * driver's snapshots (no storage involved).
  */
 import type { Clock } from '../../shared/clock.js';
 import type { DatastoreKeys } from '../../shared/crypto/datastore-keys.js';
 import { PreconditionError } from '../../shared/errors.js';
+import { Ulid } from '../../shared/ids.js';
 import type { JobResult } from '../../shared/messages/events.js';
-import type { JobMessage } from '../../shared/messages/jobs.js';
+import type { JobMessage, SnapshotJobParams } from '../../shared/messages/jobs.js';
+import type { SnapshotResult } from '../../shared/messages/results.js';
 import type { JobContext, JobHandler } from '../../shared/nats/job-worker.js';
 import { runBackup } from '../backup/backup-job.js';
-import type { HypervisorDriver } from '../hypervisors/hypervisor.js';
+import type { HypervisorDriver, SnapshotOutcome } from '../hypervisors/hypervisor.js';
 import type { BlockStore } from '../ports/block-store.js';
 import type { OpenChunkProcessor } from '../ports/chunk-processor.js';
 import type { DiskTargets } from '../ports/disk-target.js';
@@ -62,6 +65,8 @@ export function createAgentJobHandler(deps: AgentJobHandlerDeps): JobHandler {
           store.close();
         }
       }
+      case 'snapshot':
+        return { kind: 'snapshot', result: await runSnapshot(deps, job.jobId, job.params) };
       case 'sync':
       case 'verify':
       case 'prune':
@@ -69,5 +74,43 @@ export function createAgentJobHandler(deps: AgentJobHandlerDeps): JobHandler {
       case 'lock':
         throw new PreconditionError(`an agent does not run ${job.kind} jobs`, { kind: job.kind });
     }
+  };
+}
+
+async function runSnapshot(deps: AgentJobHandlerDeps, jobId: string, params: SnapshotJobParams): Promise<SnapshotResult> {
+  const snapshots = deps.driver.snapshots;
+  if (snapshots === undefined) {
+    throw new PreconditionError(`the ${deps.driver.kind} driver does not manage snapshots`, { driver: deps.driver.kind, vm: params.vm });
+  }
+  const startedMs = deps.clock.nowMs();
+  const { vm, op, name, keep } = params;
+  let outcome: SnapshotOutcome;
+  switch (op) {
+    case 'create': {
+      // An unnamed snapshot is named after the job (a ULID), so a redelivered job finds the one it made.
+      const naming = name !== undefined ? { name } : Ulid.safeParse(jobId).success ? { id: jobId } : {};
+      outcome = await snapshots.create(vm, { ...naming, ...(keep !== undefined ? { keep } : {}) });
+      break;
+    }
+    case 'list':
+      outcome = await snapshots.list(vm);
+      break;
+    case 'remove':
+    case 'revert':
+      if (name === undefined) throw new PreconditionError(`a snapshot ${op} needs a name`, { vm });
+      outcome = op === 'remove' ? await snapshots.remove(vm, name) : await snapshots.revert(vm, name);
+      break;
+  }
+  return {
+    vm,
+    op,
+    created: outcome.created,
+    removed: [...outcome.removed],
+    reverted: outcome.reverted,
+    vmRunning: outcome.vmRunning,
+    snapshots: [...outcome.snapshots],
+    incomplete: [...outcome.incomplete],
+    note: outcome.note,
+    durationMs: deps.clock.nowMs() - startedMs,
   };
 }

@@ -14,8 +14,9 @@
  * one, so no change is ever lost.
  */
 import type { VmInventory } from '../../shared/messages/events.js';
+import type { IncompleteSnapshot, VmSnapshot } from '../../shared/messages/results.js';
 
-export type { VmInventory };
+export type { IncompleteSnapshot, VmInventory, VmSnapshot };
 
 /**
  * How a disk's changes since the last backup are found: 'hash' reads and hashes everything;
@@ -74,6 +75,48 @@ export interface BackupView {
   finish(success: boolean): Promise<void>;
 }
 
+/** What a new snapshot is called, and how many of Bulwark's own to keep afterwards. */
+export interface SnapshotCreateOptions {
+  /** A user's name; absent: `bulwark-<id>`. */
+  readonly name?: string;
+  /**
+   * The ULID of an automatic name `bulwark-<id>` (the agent passes the job id, so a redelivered job
+   * finds the snapshot it made instead of making a second); absent: a new ULID.
+   */
+  readonly id?: string;
+  /** Afterwards delete the oldest `bulwark-<ULID>` snapshots beyond this many (user-named ones stay). */
+  readonly keep?: number;
+}
+
+/** A VM's snapshots after an operation, and what the operation did. */
+export interface SnapshotOutcome {
+  readonly created: string | null;
+  readonly removed: readonly string[];
+  readonly reverted: string | null;
+  /** Whether the hypervisor had the VM running during the operation. */
+  readonly vmRunning: boolean;
+  /** Complete snapshots (present on every disk), oldest first. */
+  readonly snapshots: readonly VmSnapshot[];
+  /** Names present on some disks only. */
+  readonly incomplete: readonly IncompleteSnapshot[];
+  readonly note: string | null;
+}
+
+/**
+ * Disk snapshots of a VM kept by the hypervisor, without exporting data (qemu: qcow2 internal
+ * snapshots, one instant for all disks). NotFoundError for an unknown VM.
+ */
+export interface VmSnapshots {
+  /** Takes a snapshot of every disk of the running VM at one instant, then applies `keep`. */
+  create(vm: string, options: SnapshotCreateOptions): Promise<SnapshotOutcome>;
+  /** The VM's snapshots, grouped by name across its disks. */
+  list(vm: string): Promise<SnapshotOutcome>;
+  /** Deletes the snapshot from every disk holding it. */
+  remove(vm: string, name: string): Promise<SnapshotOutcome>;
+  /** Sets every disk back to the snapshot (the snapshot stays); the driver may require the VM stopped. */
+  revert(vm: string, name: string): Promise<SnapshotOutcome>;
+}
+
 export interface HypervisorDriver {
   /** The driver kind ('files', 'qemu'). */
   readonly kind: string;
@@ -86,4 +129,6 @@ export interface HypervisorDriver {
   definitionOf?(vm: string): Readonly<Record<string, unknown>>;
   /** Opens a backup view of one VM; NotFoundError for an unknown VM or a missing disk. */
   openBackupView(vm: string): Promise<BackupView>;
+  /** Snapshot management, when the driver offers it (qemu). */
+  readonly snapshots?: VmSnapshots;
 }

@@ -5,7 +5,16 @@
  */
 import { z } from 'zod';
 import { ObjectName, SiteId } from '../ids.js';
-import { BackupResult, GcResult, LockResult, PruneResult, RestoreResult, SyncResult, VerifyResult } from './results.js';
+import {
+  BackupResult,
+  GcResult,
+  LockResult,
+  PruneResult,
+  RestoreResult,
+  SnapshotResult,
+  SyncResult,
+  VerifyResult,
+} from './results.js';
 
 const eventBase = {
   eventId: z.string().min(1),
@@ -35,6 +44,7 @@ export const JobResult = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('prune'), result: PruneResult }),
   z.object({ kind: z.literal('gc'), result: GcResult }),
   z.object({ kind: z.literal('lock'), result: LockResult }),
+  z.object({ kind: z.literal('snapshot'), result: SnapshotResult }),
 ]);
 export type JobResult = z.infer<typeof JobResult>;
 

@@ -94,6 +94,49 @@ export const LockJobParams = z.object({
 });
 export type LockJobParams = z.infer<typeof LockJobParams>;
 
+/**
+ * A snapshot name: letters, digits, '.', '_' or '-', at most 64, not only digits (qemu-img takes
+ * an all-digit name for a snapshot id). Names Bulwark makes itself are `bulwark-<ULID>`.
+ */
+export const SnapshotName = z
+  .string()
+  .min(1, 'must not be empty')
+  .max(64, 'must be at most 64 characters')
+  .regex(/^[A-Za-z0-9._-]+$/, 'must be letters, digits, ".", "_" or "-"')
+  .refine((n) => !/^\d+$/.test(n), 'must not be only digits (QEMU would take it for a snapshot id)');
+
+/** Prefix of the snapshot names Bulwark makes; a name given for a new snapshot may not use it. */
+export const OWN_SNAPSHOT_PREFIX = 'bulwark-';
+
+export const SnapshotOp = z.enum(['create', 'list', 'remove', 'revert'], { error: 'must be one of create, list, remove, revert' });
+export type SnapshotOp = z.infer<typeof SnapshotOp>;
+
+/** Snapshot management of a VM's disks at its agent (no data leaves the host). */
+export const SnapshotJobParams = z
+  .object({
+    vm: ObjectName,
+    op: SnapshotOp,
+    /** create: absent for `bulwark-<ULID>`; remove and revert: required. */
+    name: SnapshotName.optional(),
+    /** create: afterwards keep only the `keep` newest snapshots Bulwark named (user-named ones are never removed). */
+    keep: z.number().int('must be a whole number').min(1, 'must be at least 1').max(1000, 'must be at most 1000').optional(),
+  })
+  .superRefine((p, ctx) => {
+    if ((p.op === 'remove' || p.op === 'revert') && p.name === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['name'], message: `is required to ${p.op} a snapshot` });
+    }
+    if (p.op !== 'create' && p.keep !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['keep'], message: 'applies only to create' });
+    }
+    if (p.op === 'create' && p.name?.startsWith(OWN_SNAPSHOT_PREFIX) === true) {
+      ctx.addIssue({ code: 'custom', path: ['name'], message: `must not start with "${OWN_SNAPSHOT_PREFIX}" (reserved for the names Bulwark makes)` });
+    }
+    if (p.op === 'list' && p.name !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['name'], message: 'is not used by list' });
+    }
+  });
+export type SnapshotJobParams = z.infer<typeof SnapshotJobParams>;
+
 const jobBase = {
   jobId: z.string().min(1),
   attempt: z.number().int().positive(),
@@ -109,13 +152,14 @@ export const JobMessage = z.discriminatedUnion('kind', [
   z.object({ ...jobBase, kind: z.literal('prune'), params: PruneJobParams }),
   z.object({ ...jobBase, kind: z.literal('gc'), params: GcJobParams }),
   z.object({ ...jobBase, kind: z.literal('lock'), params: LockJobParams }),
+  z.object({ ...jobBase, kind: z.literal('snapshot'), params: SnapshotJobParams }),
 ]);
 export type JobMessage = z.infer<typeof JobMessage>;
 export type JobKind = JobMessage['kind'];
-export const JobKind = z.enum(['backup', 'restore', 'sync', 'verify', 'prune', 'gc', 'lock']);
+export const JobKind = z.enum(['backup', 'restore', 'sync', 'verify', 'prune', 'gc', 'lock', 'snapshot']);
 
 /** Which job kinds each worker kind runs. */
 export const jobKindsOf = {
-  agent: ['backup', 'restore'],
+  agent: ['backup', 'restore', 'snapshot'],
   storage: ['sync', 'verify', 'prune', 'gc', 'lock'],
 } as const satisfies Record<string, readonly JobKind[]>;

@@ -125,3 +125,52 @@ export const LockResult = z.object({
   lockedUntil: z.string(),
 });
 export type LockResult = z.infer<typeof LockResult>;
+
+/** One disk's copy of a snapshot (qcow2 internal snapshot: QEMU's id, time and saved VM state size). */
+export const SnapshotDisk = z.object({
+  disk: z.string(),
+  /** QEMU's id of the snapshot in this image (per image, not per VM). */
+  id: z.string(),
+  createdAt: z.string(),
+  vmStateSizeBytes: z.number().int().nonnegative(),
+});
+export type SnapshotDisk = z.infer<typeof SnapshotDisk>;
+
+/** A snapshot of a VM: present, under one name, on every disk of the VM. */
+export const VmSnapshot = z.object({
+  name: z.string(),
+  /** The earliest creation time among its disks. */
+  createdAt: z.string(),
+  /** Named `bulwark-<ULID>` by Bulwark (subject to keep-N); otherwise named by a user. */
+  madeByBulwark: z.boolean(),
+  disks: z.array(SnapshotDisk),
+});
+export type VmSnapshot = z.infer<typeof VmSnapshot>;
+
+/** A name some disks of the VM hold and others do not (an interrupted remove, or made outside Bulwark). */
+export const IncompleteSnapshot = z.object({
+  name: z.string(),
+  presentOn: z.array(z.string()),
+  missingOn: z.array(z.string()),
+});
+export type IncompleteSnapshot = z.infer<typeof IncompleteSnapshot>;
+
+export const SnapshotResult = z.object({
+  vm: z.string(),
+  op: z.enum(['create', 'list', 'remove', 'revert']),
+  /** The snapshot this job made (or, on a redelivery, found made by it), or null. */
+  created: z.string().nullable(),
+  /** Snapshots this job deleted: the one asked for, or those keep-N pruned. */
+  removed: z.array(z.string()),
+  /** The snapshot the disks were set back to, or null. */
+  reverted: z.string().nullable(),
+  /** Whether QEMU had the VM running (QMP answered); false: the images were read with qemu-img. */
+  vmRunning: z.boolean(),
+  /** The VM's snapshots after the operation, oldest first. */
+  snapshots: z.array(VmSnapshot),
+  incomplete: z.array(IncompleteSnapshot),
+  /** Something the operator should know (e.g. a revert dropped the change-tracking bitmaps), or null. */
+  note: z.string().nullable(),
+  durationMs: z.number().nonnegative(),
+});
+export type SnapshotResult = z.infer<typeof SnapshotResult>;

@@ -20,6 +20,7 @@ import type { StartBackupRequest as _bulwark_v1_StartBackupRequest, StartBackupR
 import type { StartGcRequest as _bulwark_v1_StartGcRequest, StartGcRequest__Output as _bulwark_v1_StartGcRequest__Output } from './bulwark/v1/StartGcRequest.js';
 import type { StartPruneRequest as _bulwark_v1_StartPruneRequest, StartPruneRequest__Output as _bulwark_v1_StartPruneRequest__Output } from './bulwark/v1/StartPruneRequest.js';
 import type { StartRestoreRequest as _bulwark_v1_StartRestoreRequest, StartRestoreRequest__Output as _bulwark_v1_StartRestoreRequest__Output } from './bulwark/v1/StartRestoreRequest.js';
+import type { StartSnapshotRequest as _bulwark_v1_StartSnapshotRequest, StartSnapshotRequest__Output as _bulwark_v1_StartSnapshotRequest__Output } from './bulwark/v1/StartSnapshotRequest.js';
 import type { StartSyncRequest as _bulwark_v1_StartSyncRequest, StartSyncRequest__Output as _bulwark_v1_StartSyncRequest__Output } from './bulwark/v1/StartSyncRequest.js';
 import type { StartVerifyRequest as _bulwark_v1_StartVerifyRequest, StartVerifyRequest__Output as _bulwark_v1_StartVerifyRequest__Output } from './bulwark/v1/StartVerifyRequest.js';
 import type { Vm as _bulwark_v1_Vm, Vm__Output as _bulwark_v1_Vm__Output } from './bulwark/v1/Vm.js';
@@ -53,6 +54,7 @@ export interface ProtoGrpcType {
       StartGcRequest: MessageTypeDefinition<_bulwark_v1_StartGcRequest, _bulwark_v1_StartGcRequest__Output>
       StartPruneRequest: MessageTypeDefinition<_bulwark_v1_StartPruneRequest, _bulwark_v1_StartPruneRequest__Output>
       StartRestoreRequest: MessageTypeDefinition<_bulwark_v1_StartRestoreRequest, _bulwark_v1_StartRestoreRequest__Output>
+      StartSnapshotRequest: MessageTypeDefinition<_bulwark_v1_StartSnapshotRequest, _bulwark_v1_StartSnapshotRequest__Output>
       StartSyncRequest: MessageTypeDefinition<_bulwark_v1_StartSyncRequest, _bulwark_v1_StartSyncRequest__Output>
       StartVerifyRequest: MessageTypeDefinition<_bulwark_v1_StartVerifyRequest, _bulwark_v1_StartVerifyRequest__Output>
       Vm: MessageTypeDefinition<_bulwark_v1_Vm, _bulwark_v1_Vm__Output>

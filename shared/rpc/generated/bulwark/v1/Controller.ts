@@ -18,6 +18,7 @@ import type { StartBackupRequest as _bulwark_v1_StartBackupRequest, StartBackupR
 import type { StartGcRequest as _bulwark_v1_StartGcRequest, StartGcRequest__Output as _bulwark_v1_StartGcRequest__Output } from '../../bulwark/v1/StartGcRequest.js';
 import type { StartPruneRequest as _bulwark_v1_StartPruneRequest, StartPruneRequest__Output as _bulwark_v1_StartPruneRequest__Output } from '../../bulwark/v1/StartPruneRequest.js';
 import type { StartRestoreRequest as _bulwark_v1_StartRestoreRequest, StartRestoreRequest__Output as _bulwark_v1_StartRestoreRequest__Output } from '../../bulwark/v1/StartRestoreRequest.js';
+import type { StartSnapshotRequest as _bulwark_v1_StartSnapshotRequest, StartSnapshotRequest__Output as _bulwark_v1_StartSnapshotRequest__Output } from '../../bulwark/v1/StartSnapshotRequest.js';
 import type { StartSyncRequest as _bulwark_v1_StartSyncRequest, StartSyncRequest__Output as _bulwark_v1_StartSyncRequest__Output } from '../../bulwark/v1/StartSyncRequest.js';
 import type { StartVerifyRequest as _bulwark_v1_StartVerifyRequest, StartVerifyRequest__Output as _bulwark_v1_StartVerifyRequest__Output } from '../../bulwark/v1/StartVerifyRequest.js';
 import type { WatchJobRequest as _bulwark_v1_WatchJobRequest, WatchJobRequest__Output as _bulwark_v1_WatchJobRequest__Output } from '../../bulwark/v1/WatchJobRequest.js';
@@ -113,6 +114,15 @@ export interface ControllerClient extends grpc.Client {
   startRestore(argument: _bulwark_v1_StartRestoreRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_bulwark_v1_Job__Output>): grpc.ClientUnaryCall;
   startRestore(argument: _bulwark_v1_StartRestoreRequest, callback: grpc.requestCallback<_bulwark_v1_Job__Output>): grpc.ClientUnaryCall;
   
+  StartSnapshot(argument: _bulwark_v1_StartSnapshotRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_bulwark_v1_Job__Output>): grpc.ClientUnaryCall;
+  StartSnapshot(argument: _bulwark_v1_StartSnapshotRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_bulwark_v1_Job__Output>): grpc.ClientUnaryCall;
+  StartSnapshot(argument: _bulwark_v1_StartSnapshotRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_bulwark_v1_Job__Output>): grpc.ClientUnaryCall;
+  StartSnapshot(argument: _bulwark_v1_StartSnapshotRequest, callback: grpc.requestCallback<_bulwark_v1_Job__Output>): grpc.ClientUnaryCall;
+  startSnapshot(argument: _bulwark_v1_StartSnapshotRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_bulwark_v1_Job__Output>): grpc.ClientUnaryCall;
+  startSnapshot(argument: _bulwark_v1_StartSnapshotRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_bulwark_v1_Job__Output>): grpc.ClientUnaryCall;
+  startSnapshot(argument: _bulwark_v1_StartSnapshotRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_bulwark_v1_Job__Output>): grpc.ClientUnaryCall;
+  startSnapshot(argument: _bulwark_v1_StartSnapshotRequest, callback: grpc.requestCallback<_bulwark_v1_Job__Output>): grpc.ClientUnaryCall;
+  
   StartSync(argument: _bulwark_v1_StartSyncRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_bulwark_v1_Job__Output>): grpc.ClientUnaryCall;
   StartSync(argument: _bulwark_v1_StartSyncRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_bulwark_v1_Job__Output>): grpc.ClientUnaryCall;
   StartSync(argument: _bulwark_v1_StartSyncRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_bulwark_v1_Job__Output>): grpc.ClientUnaryCall;
@@ -159,6 +169,8 @@ export interface ControllerHandlers extends grpc.UntypedServiceImplementation {
   
   StartRestore: grpc.handleUnaryCall<_bulwark_v1_StartRestoreRequest__Output, _bulwark_v1_Job>;
   
+  StartSnapshot: grpc.handleUnaryCall<_bulwark_v1_StartSnapshotRequest__Output, _bulwark_v1_Job>;
+  
   StartSync: grpc.handleUnaryCall<_bulwark_v1_StartSyncRequest__Output, _bulwark_v1_Job>;
   
   StartVerify: grpc.handleUnaryCall<_bulwark_v1_StartVerifyRequest__Output, _bulwark_v1_Job>;
@@ -178,6 +190,7 @@ export interface ControllerDefinition extends grpc.ServiceDefinition {
   StartGc: MethodDefinition<_bulwark_v1_StartGcRequest, _bulwark_v1_Job, _bulwark_v1_StartGcRequest__Output, _bulwark_v1_Job__Output>
   StartPrune: MethodDefinition<_bulwark_v1_StartPruneRequest, _bulwark_v1_Job, _bulwark_v1_StartPruneRequest__Output, _bulwark_v1_Job__Output>
   StartRestore: MethodDefinition<_bulwark_v1_StartRestoreRequest, _bulwark_v1_Job, _bulwark_v1_StartRestoreRequest__Output, _bulwark_v1_Job__Output>
+  StartSnapshot: MethodDefinition<_bulwark_v1_StartSnapshotRequest, _bulwark_v1_Job, _bulwark_v1_StartSnapshotRequest__Output, _bulwark_v1_Job__Output>
   StartSync: MethodDefinition<_bulwark_v1_StartSyncRequest, _bulwark_v1_Job, _bulwark_v1_StartSyncRequest__Output, _bulwark_v1_Job__Output>
   StartVerify: MethodDefinition<_bulwark_v1_StartVerifyRequest, _bulwark_v1_Job, _bulwark_v1_StartVerifyRequest__Output, _bulwark_v1_Job__Output>
   WatchJob: MethodDefinition<_bulwark_v1_WatchJobRequest, _bulwark_v1_Job, _bulwark_v1_WatchJobRequest__Output, _bulwark_v1_Job__Output>
