@@ -59,6 +59,10 @@ const QemuVm = z.strictObject({
     memoryMiB: z.number().int().min(16),
     machine: z.string().min(1, 'must not be empty').optional(),
     nics: z.array(QemuNic).optional(),
+    /** Direct kernel boot (as the VM was started with -kernel/-initrd/-append): absolute paths on the host that restores and starts it. */
+    kernel: AbsolutePath.optional(),
+    initrd: AbsolutePath.optional(),
+    append: z.string().max(4096).optional(),
   }),
   consistency: QemuConsistencyConfig.optional(),
 });

@@ -18,6 +18,7 @@ import { runDaemon } from '../shared/process/daemon.js';
 import { GrpcBlockStore } from './adapters/grpc-block-store.js';
 import { InlineChunkProcessor } from './adapters/inline-chunk-processor.js';
 import { qcow2Targets } from './adapters/qcow2-nbd-target.js';
+import { QemuVmLauncher } from './adapters/qemu-vm-launcher.js';
 import { WorkerChunkProcessor } from './adapters/worker-chunk-processor.js';
 import { rawFileTargets } from './restore/raw-file-target.js';
 import { loadAgentConfig } from './config.js';
@@ -61,6 +62,7 @@ runDaemon('bulwark-agent', async (configPath, rootLog) => {
       keys,
       openProcessor: (k, o) => (chunkWorkers > 0 ? new WorkerChunkProcessor(k, { ...o, threads: chunkWorkers }) : new InlineChunkProcessor(k)),
       diskTargets: qcow2Targets(rawFileTargets),
+      vmLauncher: new QemuVmLauncher(),
       openBlockStore: (address) => new GrpcBlockStore(address),
     }),
   });

@@ -22,6 +22,7 @@ describe('controller request validation', () => {
     fails(() => parseRequest(StartBackupInput, { vm: 'vm1', mode: 'fast' }), 'mode: must be one of auto, full, incremental');
     fails(() => parseRequest(StartRestoreInput, { backupId: 'B1', targetDir: 'rel/dir', site: '', worker: '' }), 'target_dir: must be an absolute path');
     fails(() => parseRequest(StartRestoreInput, { backupId: 'B1', targetDir: '/r', format: 'vmdk' }), 'format: must be raw or qcow2');
+    fails(() => parseRequest(StartRestoreInput, { backupId: 'B1', verifyOnly: true, start: true }), 'start: cannot start a VM from a verify-only restore');
     fails(() => parseRequest(StartSyncInput, { fromSite: 'Site A', toSite: '' }), 'from_site: must match ^[a-z0-9-]+$');
     fails(() => parseRequest(ListJobsInput, { limit: 5, state: 'done' }), 'state: must be one of queued, running, succeeded, failed');
   });
@@ -35,6 +36,7 @@ describe('controller request validation', () => {
       worker: undefined,
       verifyOnly: false,
       format: 'raw',
+      start: false,
     });
     assert.deepEqual(parseRequest(ListJobsInput, { limit: 0, state: '' }), { limit: 50, state: undefined });
   });

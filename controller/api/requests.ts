@@ -50,8 +50,10 @@ export const StartRestoreInput = z
       .enum(['', 'raw', 'qcow2'], 'must be raw or qcow2')
       .transform((f) => (f === '' ? 'raw' : f))
       .default('raw'),
+    start: z.boolean().default(false),
   })
   .superRefine((req, ctx) => {
+    if (req.verifyOnly && req.start) ctx.addIssue({ code: 'custom', path: ['start'], message: 'cannot start a VM from a verify-only restore' });
     if (!req.verifyOnly && req.targetDir === undefined) {
       ctx.addIssue({ code: 'custom', path: ['targetDir'], message: 'must not be empty (unless verify_only)' });
     }

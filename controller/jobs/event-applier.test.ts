@@ -357,7 +357,7 @@ describe('EventApplier', () => {
       catalog.updateBackup('B1', 'a', { state: 'damaged', stateAt: at(1) });
       const restore = (verifyOnly: boolean): JobResult => ({
         kind: 'restore',
-        result: { backupId: 'B1', verifyOnly, site: 'a', targetDir: '/', disks: [], bytesWritten: 0, chunksFetched: 1, durationMs: 1 },
+        result: { backupId: 'B1', verifyOnly, site: 'a', targetDir: '/', disks: [], bytesWritten: 0, chunksFetched: 1, durationMs: 1, started: null },
       });
       catalog.insertJob(jobRow('R1', 'restore'));
       applier.apply({ ...succeeded('E1', 'R1', 2, restore(false)), worker: 'agent-1' });

@@ -116,7 +116,7 @@ describe('JobService', () => {
     const copy = { backupId: 'B1', vm: 'vm1', createdAt: '2026-01-01T00:00:00.000Z', mode: 'full' as const, parentBackupId: null, jobId: 'J0', sizeBytes: 1, disks: [], verifiedAt: null, state: 'ok' as const, stateAt: null, lockedUntil: null, prunedAt: null, seenAt: null };
     catalog.insertBackup({ ...copy, site: 'a' });
     await jobs.startRestore({ backupId: 'B1', targetDir: '/restore' });
-    assert.deepEqual(publisher.sent.at(-1)?.job.params, { backupId: 'B1', vm: 'vm1', targetDir: '/restore', storage: { site: 'a', address: '127.0.0.1:1001' }, verifyOnly: false, format: 'raw' });
+    assert.deepEqual(publisher.sent.at(-1)?.job.params, { backupId: 'B1', vm: 'vm1', targetDir: '/restore', storage: { site: 'a', address: '127.0.0.1:1001' }, verifyOnly: false, format: 'raw', start: false });
     await rejectsWith(jobs.startRestore({ backupId: 'B1', targetDir: '/r', site: 'b' }), PreconditionError, /no copy at site b \(copies at: a\)/);
     catalog.insertBackup({ ...copy, site: 'b' });
     await jobs.startRestore({ backupId: 'B1', targetDir: '/r', site: 'b' });
@@ -219,9 +219,9 @@ describe('JobService', () => {
     const { jobs, publisher, catalog, twoSites } = setup();
     twoSites();
     catalog.insertBackup(copyRow('B1', 'a'));
-    const job = await jobs.startRestore({ backupId: 'B1', verifyOnly: true, format: 'raw' });
+    const job = await jobs.startRestore({ backupId: 'B1', verifyOnly: true, format: 'raw', start: false });
     assert.equal(`${job.site}/${job.worker}`, 'a/agent-1');
-    assert.deepEqual(publisher.sent.at(-1)?.job.params, { backupId: 'B1', vm: 'vm1', targetDir: '/', storage: { site: 'a', address: '127.0.0.1:1001' }, verifyOnly: true, format: 'raw' });
+    assert.deepEqual(publisher.sent.at(-1)?.job.params, { backupId: 'B1', vm: 'vm1', targetDir: '/', storage: { site: 'a', address: '127.0.0.1:1001' }, verifyOnly: true, format: 'raw', start: false });
     await rejectsWith(jobs.startRestore({ backupId: 'B1' }), ValidationError, /^target_dir: must not be empty/);
   });
 

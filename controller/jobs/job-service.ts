@@ -73,6 +73,8 @@ export interface RestoreRequest {
   readonly worker?: string | undefined;
   /** Image format of the restored disks; default raw. */
   readonly format?: 'raw' | 'qcow2' | undefined;
+  /** Start the VM on the restored disks. */
+  readonly start?: boolean | undefined;
 }
 
 export interface SyncRequest {
@@ -178,6 +180,7 @@ export class JobService {
       storage,
       verifyOnly,
       format: req.format ?? 'raw',
+      start: req.start === true,
     });
   }
 

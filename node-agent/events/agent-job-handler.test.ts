@@ -65,7 +65,7 @@ describe('agent job handler', () => {
       attempt: 1,
       createdAt,
       kind: 'restore',
-      params: { backupId: outcome.result.backup.backupId, vm: 'vm1', targetDir, storage, verifyOnly: false, format: 'raw' },
+      params: { backupId: outcome.result.backup.backupId, vm: 'vm1', targetDir, storage, verifyOnly: false, format: 'raw', start: false },
     };
     const restored = await handler(restore, ctx);
     assert.ok(restored.kind === 'restore');

@@ -17,6 +17,7 @@ import type { HypervisorDriver, SnapshotOutcome } from '../hypervisors/hyperviso
 import type { BlockStore } from '../ports/block-store.js';
 import type { OpenChunkProcessor } from '../ports/chunk-processor.js';
 import type { DiskTargets } from '../ports/disk-target.js';
+import type { VmLauncher } from '../ports/vm-launcher.js';
 import { runRestore } from '../restore/restore-job.js';
 
 export interface AgentJobHandlerDeps {
@@ -28,6 +29,8 @@ export interface AgentJobHandlerDeps {
   readonly openProcessor: OpenChunkProcessor;
   /** Creates the images a restore writes (raw, qcow2). */
   readonly diskTargets: DiskTargets;
+  /** Starts VMs on restored disks (restore with start); absent: such restores are refused. */
+  readonly vmLauncher?: VmLauncher;
   /** A BlockStore on a storage's gRPC address; closed when the job ends. */
   openBlockStore(address: string): BlockStore;
 }
@@ -58,8 +61,11 @@ export function createAgentJobHandler(deps: AgentJobHandlerDeps): JobHandler {
       case 'restore': {
         const store = deps.openBlockStore(job.params.storage.address);
         try {
-          const { backupId, vm, targetDir, verifyOnly, format } = job.params;
-          const result = await runRestore({ backupId, vm, targetDir, verifyOnly, format }, { ...common, store, diskTargets: deps.diskTargets });
+          const { backupId, vm, targetDir, verifyOnly, format, start } = job.params;
+          const result = await runRestore(
+            { backupId, vm, targetDir, verifyOnly, format, start },
+            { ...common, store, diskTargets: deps.diskTargets, ...(deps.vmLauncher ? { vmLauncher: deps.vmLauncher } : {}) },
+          );
           return { kind: 'restore', result };
         } finally {
           store.close();

@@ -34,6 +34,7 @@ import type { BlockStore } from '../ports/block-store.js';
 import type { ChunkProcessor } from '../ports/chunk-processor.js';
 import type { DataPathDeps } from '../ports/data-path-deps.js';
 import type { DiskFormat, DiskTarget, DiskTargets } from '../ports/disk-target.js';
+import type { StartedVm, VmLauncher } from '../ports/vm-launcher.js';
 import { rawFileTargets } from './raw-file-target.js';
 
 export interface RestoreJobInput {
@@ -45,11 +46,15 @@ export interface RestoreJobInput {
   readonly verifyOnly?: boolean;
   /** The image format of the restored disks (default raw: `<disk>.img`; qcow2: `<disk>.qcow2`). */
   readonly format?: DiskFormat;
+  /** Start the VM on the restored disks once they are complete (needs a VM definition in the backup). */
+  readonly start?: boolean;
 }
 
 export interface RestoreJobDeps extends DataPathDeps {
   /** Creates the images; default: raw files only. */
   readonly diskTargets?: DiskTargets;
+  /** Starts a VM on restored disks (restores with `start`). */
+  readonly vmLauncher?: VmLauncher;
 }
 
 export interface RestoreTuning {
@@ -108,6 +113,11 @@ export async function runRestore(
     if (!verifyOnly && (await exists(path))) throw new PreconditionError(`${path} already exists; refusing to overwrite it`, { path });
     disks.push({ name: disk.name, sizeBytes: disk.sizeBytes, path, index: await fetchCheckedIndex(store, manifest, disk.name) });
   }
+  const launcher = input.start && !verifyOnly ? deps.vmLauncher : undefined;
+  if (input.start && !verifyOnly) {
+    if (!launcher) throw new PreconditionError('this agent cannot start VMs; restore without start');
+    if (!manifest.vmDefinition) throw new PreconditionError(`backup ${manifest.backupId} has no VM definition to start the VM from`, { backupId: manifest.backupId });
+  }
   if (!verifyOnly) await mkdir(input.targetDir, { recursive: true });
   log.info({ disks: disks.length, targetDir: verifyOnly ? null : input.targetDir }, verifyOnly ? 'verify with the key started' : 'restore started');
 
@@ -140,6 +150,16 @@ export async function runRestore(
   }
   deps.progress(verifyOnly ? 'verify' : 'restore', run.totalBytes, run.totalBytes);
 
+  let started: StartedVm | null = null;
+  if (launcher && manifest.vmDefinition) {
+    started = await launcher.start({
+      vm: manifest.vm,
+      dir: input.targetDir,
+      definition: manifest.vmDefinition,
+      disks: disks.map((d) => ({ name: d.name, path: d.path, format })),
+    });
+    log.info({ pid: started.pid, qmpSocket: started.qmpSocket }, 'restored VM started');
+  }
   const durationMs = clock.nowMs() - startMs;
   log.info({ bytesWritten: run.bytesWritten, chunksFetched: run.chunksFetched, durationMs }, verifyOnly ? 'verify with the key finished' : 'restore finished');
   return {
@@ -151,6 +171,7 @@ export async function runRestore(
     bytesWritten: run.bytesWritten,
     chunksFetched: run.chunksFetched,
     durationMs,
+    started: started ? { ...started, command: [...started.command] } : null,
   };
 }
 

@@ -37,6 +37,8 @@ export const RestoreJobParams = z.object({
   verifyOnly: z.boolean().default(false),
   /** Image format of the restored disks: raw (`<disk>.img`, sparse) or qcow2 (`<disk>.qcow2`). */
   format: z.enum(['raw', 'qcow2']).default('raw'),
+  /** Start the VM on the restored disks once they are complete (QEMU, from the backup's VM definition). */
+  start: z.boolean().default(false),
 });
 export type RestoreJobParams = z.infer<typeof RestoreJobParams>;
 

@@ -40,6 +40,8 @@ export const RestoreResult = z.object({
   bytesWritten: z.number().int().nonnegative(),
   chunksFetched: z.number().int().nonnegative(),
   durationMs: z.number().nonnegative(),
+  /** With `start`: the VM started on the restored disks (a QEMU process on the agent's host). */
+  started: z.object({ pid: z.number().int().positive(), qmpSocket: z.string(), consoleLog: z.string(), command: z.array(z.string()) }).nullable().default(null),
 });
 export type RestoreResult = z.infer<typeof RestoreResult>;
 

@@ -70,6 +70,7 @@ class FakeAgent {
           bytesWritten: 0,
           chunksFetched: 0,
           durationMs: 1,
+          started: null,
         },
       };
     }
@@ -491,7 +492,7 @@ describe('controller and CLI over real NATS', () => {
     assert.match(res.stdout, new RegExp(`deep verify +${backup.backupId} at site a: every chunk decrypted and checked`));
     const sent = agent.received.at(-1);
     assert.equal(sent?.kind, 'restore');
-    assert.deepEqual(sent?.params, { backupId: backup.backupId, vm: 'vm1', targetDir: '/', storage: { site: 'a', address: '127.0.0.1:7101' }, verifyOnly: true, format: 'raw' });
+    assert.deepEqual(sent?.params, { backupId: backup.backupId, vm: 'vm1', targetDir: '/', storage: { site: 'a', address: '127.0.0.1:7101' }, verifyOnly: true, format: 'raw', start: false });
   });
 
   it('rejects bad prune, gc, lock and verify input with exit 2, naming the option and the rule', async () => {

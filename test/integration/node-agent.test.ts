@@ -173,7 +173,7 @@ describe('node agent process', () => {
         attempt: 1,
         createdAt: new Date().toISOString(),
         kind: 'restore',
-        params: { backupId, vm: 'web1', targetDir, storage: storageRef(), verifyOnly: false, format: 'raw' },
+        params: { backupId, vm: 'web1', targetDir, storage: storageRef(), verifyOnly: false, format: 'raw', start: false },
       });
       assert.equal(outcome.kind, 'restore');
       for (const [name, bytes] of Object.entries(expected)) {

@@ -13,12 +13,13 @@ export function registerRestoreCommand(program: Command): void {
     .option('--site <site>', "site whose storage serves the data (default: the VM's own site)", parseSite)
     .option('--worker <agent>', "agent that writes the disks (default: the VM's agent)", parseWorker)
     .addOption(new Option('--format <format>', 'image format of the restored disks').choices(['raw', 'qcow2']).default('raw'))
+    .option('--start', "start the VM on the restored disks (QEMU on the agent's host, from the backup's VM definition)")
     .option('--wait', 'follow the job until it is finished')
     .option('--json', 'print JSON')
     .action(
       async (
         backupId: string,
-        opts: { to: string; site?: string; worker?: string; format: string; wait?: boolean; json?: boolean },
+        opts: { to: string; site?: string; worker?: string; format: string; start?: boolean; wait?: boolean; json?: boolean },
         cmd: Command,
       ) => {
         await withController(cmd, async (api) => {
@@ -28,6 +29,7 @@ export function registerRestoreCommand(program: Command): void {
             site: opts.site ?? '',
             worker: opts.worker ?? '',
             format: opts.format,
+            start: opts.start === true,
           });
           await reportStartedJob(api, job, { wait: opts.wait === true, json: opts.json === true });
         });

@@ -8,6 +8,7 @@ export interface StartRestoreRequest {
   'worker'?: (string);
   'verifyOnly'?: (boolean);
   'format'?: (string);
+  'start'?: (boolean);
 }
 
 export interface StartRestoreRequest__Output {
@@ -17,4 +18,5 @@ export interface StartRestoreRequest__Output {
   'worker': (string);
   'verifyOnly': (boolean);
   'format': (string);
+  'start': (boolean);
 }
