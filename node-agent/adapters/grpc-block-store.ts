@@ -25,9 +25,9 @@ import type { ListBackupsResponse__Output } from '../../shared/rpc/generated/bul
 import type { GetManifestRequest } from '../../shared/rpc/generated/bulwark/v1/GetManifestRequest.js';
 import type { GetManifestResponse__Output } from '../../shared/rpc/generated/bulwark/v1/GetManifestResponse.js';
 import type { BackupSummary__Output } from '../../shared/rpc/generated/bulwark/v1/BackupSummary.js';
-import type { PutChunksRequest } from '../../shared/rpc/generated/bulwark/v1/PutChunksRequest.js';
 import type { PutChunksResponse__Output } from '../../shared/rpc/generated/bulwark/v1/PutChunksResponse.js';
 import { createBlockStoreClient, putChunksMethod, type BlockStoreClient } from '../../shared/rpc/proto-packages.js';
+import { encodePutChunksRequest } from './put-chunks-encoding.js';
 import { youngGcEvery } from './young-gc.js';
 import type {
   BackupSummary,
@@ -256,7 +256,6 @@ const GC_EVERY_BYTES = 4 * 1024 * 1024;
 
 class GrpcChunkWriter implements ChunkWriter {
   private readonly stream: ClientStream<Buffer, PutChunksResponse__Output>;
-  private readonly serialize: (message: PutChunksRequest) => Buffer;
   private first = true;
   // grpc-js copies each message once more when it frames it: garbage the size of the upload.
   private readonly collect = youngGcEvery(GC_EVERY_BYTES);
@@ -265,15 +264,14 @@ class GrpcChunkWriter implements ChunkWriter {
     // Each message is serialized as it is written, not when grpc-js gets to it, so the blob is
     // copied before write() returns and the caller can reuse its memory (the chunk slots).
     const method = putChunksMethod();
-    this.serialize = method.requestSerialize;
     this.stream = new ClientStream(address, (cb) => client.makeClientStreamRequest(method.path, (bytes: Buffer) => bytes, method.responseDeserialize, cb));
   }
 
   write(digest: Buffer, blob: Buffer): Promise<void> {
-    const message: PutChunksRequest = this.first ? { sessionId: this.sessionId, digest, blob } : { digest, blob };
+    const message = encodePutChunksRequest(this.first ? this.sessionId : undefined, digest, blob);
     this.first = false;
     this.collect(blob.length);
-    return this.stream.write(this.serialize(message));
+    return this.stream.write(message);
   }
 
   async close(): Promise<PutChunksTotals> {
