@@ -70,6 +70,8 @@ export class WorkerChunkProcessor implements ChunkProcessor {
   private readonly threads: Thread[] = [];
   private readonly pending = new Map<number, Pending>();
   private readonly slotBytes: number;
+  /** The arenas, by index, and each arena's index by its memory. */
+  private readonly arenaMemory: SharedArrayBuffer[] = [];
   private readonly arenas = new Map<SharedArrayBuffer, number>();
   /** Free slots as `arena * SLOTS_PER_ARENA + slot`. */
   private readonly free: number[] = [];
@@ -190,8 +192,6 @@ export class WorkerChunkProcessor implements ChunkProcessor {
     if (!memory) throw new Error(`unknown arena ${arena}`);
     return Buffer.from(memory, (id % SLOTS_PER_ARENA) * this.slotBytes, length);
   }
-
-  private readonly arenaMemory: SharedArrayBuffer[] = [];
 
   private addArena(): void {
     const arena = this.arenaMemory.length;
