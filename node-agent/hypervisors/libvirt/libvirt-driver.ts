@@ -12,9 +12,10 @@
  */
 import type { Logger } from 'pino';
 import { NotFoundError } from '../../../shared/errors.js';
-import type { BackupDisk, BackupView, DiskExtent, HypervisorDriver, VmInventory } from '../hypervisor.js';
+import type { BackupView, HypervisorDriver, VmInventory } from '../hypervisor.js';
 import { NbdClient } from '../qemu/nbd-client.js';
-import { BASE_ALLOCATION, dirtyBitmapContext, isDirty, isHole, isZero } from '../qemu/nbd-protocol.js';
+import { BASE_ALLOCATION, dirtyBitmapContext } from '../qemu/nbd-protocol.js';
+import { disconnectAll, nbdBackupDisk } from '../qemu/nbd-backup-disk.js';
 import type { LibvirtHypervisorConfig, LibvirtVmConfig } from './libvirt-config.js';
 import { LibvirtDiskReadError, LibvirtStepError, LibvirtViewBusyError } from './libvirt-errors.js';
 import { NbdPortPicker } from './nbd-port-picker.js';
@@ -136,22 +137,19 @@ export class LibvirtDriver implements HypervisorDriver {
     const disks = session.disks.map((disk, i) => {
       const client = clients[i];
       if (client === undefined) throw new Error(`no NBD client for disk ${disk.name}`);
-      return backupDisk(vm, disk, client);
+      return nbdBackupDisk({
+        name: disk.name,
+        sizeBytes: client.sizeBytes,
+        client,
+        dirtyBitmap: disk.dirtyBitmap,
+        readError: (what, err) => new LibvirtDiskReadError(vm, disk.name, what, err),
+      });
     });
     let finishing: Promise<void> | undefined;
     const finish = async (success: boolean): Promise<void> => {
       try {
         // Our readers go first: domjobabort removes the exports.
-        await Promise.all(
-          clients.map(async (c) => {
-            try {
-              await c.disconnect();
-            } catch (err) {
-              log.warn({ err }, 'NBD disconnect failed');
-              c.destroy();
-            }
-          }),
-        );
+        await disconnectAll(clients, log);
         await session.close(success);
         log.info({ success, checkpoint: session.checkpoint }, 'backup view closed');
       } finally {
@@ -170,50 +168,4 @@ export class LibvirtDriver implements HypervisorDriver {
       finish: (success) => (finishing ??= finish(success)),
     };
   }
-}
-
-function backupDisk(vm: string, disk: PulledDisk, client: NbdClient): BackupDisk {
-  const readInto = async (target: Buffer, offset: number): Promise<void> => {
-    try {
-      await client.readInto(target, offset);
-    } catch (err) {
-      throw new LibvirtDiskReadError(vm, disk.name, `read of ${target.length} bytes at ${offset}`, err);
-    }
-  };
-  const extents = (context: string, keep: (flags: number) => boolean): AsyncIterable<DiskExtent> => ({
-    [Symbol.asyncIterator]: () => walk(vm, disk.name, client, context, keep),
-  });
-  const base = {
-    name: disk.name,
-    sizeBytes: client.sizeBytes,
-    read: async (offset: number, length: number) => {
-      const target = Buffer.allocUnsafe(length);
-      await readInto(target, offset);
-      return target;
-    },
-    readInto,
-    allocatedExtents: () => extents(BASE_ALLOCATION, (flags) => !isHole(flags) && !isZero(flags)),
-  };
-  const bitmap = disk.dirtyBitmap;
-  if (bitmap === null) return { ...base, changeTracking: 'hash' };
-  return { ...base, changeTracking: 'dirty-bitmap', dirtyExtents: () => extents(dirtyBitmapContext(bitmap), isDirty) };
-}
-
-/** The ranges of one meta context whose flags pass `keep`, adjacent ones merged. */
-async function* walk(vm: string, disk: string, client: NbdClient, context: string, keep: (flags: number) => boolean): AsyncGenerator<DiskExtent, void, undefined> {
-  let run: { offset: number; length: number } | undefined;
-  try {
-    for await (const e of client.extents(context)) {
-      if (!keep(e.flags)) continue;
-      if (run && run.offset + run.length === e.offset) {
-        run.length += e.length;
-        continue;
-      }
-      if (run) yield run;
-      run = { offset: e.offset, length: e.length };
-    }
-  } catch (err) {
-    throw new LibvirtDiskReadError(vm, disk, `block status of ${context}`, err);
-  }
-  if (run) yield run;
 }

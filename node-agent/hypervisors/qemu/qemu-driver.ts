@@ -19,11 +19,12 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { NotFoundError } from '../../../shared/errors.js';
 import type { QemuHypervisorConfig, QemuVmConfig } from '../../config.js';
-import type { BackupDisk, BackupView, DiskExtent, HypervisorDriver, ViewConsistency, VmInventory } from '../hypervisor.js';
+import type { BackupView, HypervisorDriver, ViewConsistency, VmInventory } from '../hypervisor.js';
 import { takeConsistentInstant } from './consistency.js';
 import { FleecingSession, type FleecedDisk } from './fleecing-session.js';
 import { NbdClient } from './nbd-client.js';
-import { BASE_ALLOCATION, dirtyBitmapContext, isDirty, isHole, isZero } from './nbd-protocol.js';
+import { BASE_ALLOCATION, dirtyBitmapContext } from './nbd-protocol.js';
+import { disconnectAll, nbdBackupDisk } from './nbd-backup-disk.js';
 import { findDisks, readBlockState } from './qemu-block-state.js';
 import { QemuDiskReadError, QemuFleeceEndedError, QemuStepError, QemuViewBusyError, QemuVmUnavailableError } from './qemu-driver-errors.js';
 import { QmpClient } from './qmp-client.js';
@@ -185,22 +186,23 @@ export class QemuDriver implements HypervisorDriver {
     const disks = session.disks.map((disk, i) => {
       const client = clients[i];
       if (client === undefined) throw new Error(`no NBD client for disk ${disk.name}`);
-      return backupDisk(vm, disk, client, session);
+      return nbdBackupDisk({
+        name: disk.name,
+        sizeBytes: disk.sizeBytes,
+        client,
+        dirtyBitmap: disk.dirtyBitmap,
+        readError: (what, err) => new QemuDiskReadError(vm, disk.name, what, err),
+        guard: () => {
+          const ended = session.jobEndedFor(disk.name);
+          if (ended !== null) throw new QemuFleeceEndedError(vm, disk.name, ended.jobId, ended.status);
+        },
+      });
     });
     let finishing: Promise<void> | undefined;
     const finish = async (success: boolean): Promise<void> => {
       try {
         // Our readers go first: the exports are deleted next.
-        await Promise.all(
-          clients.map(async (c) => {
-            try {
-              await c.disconnect();
-            } catch (err) {
-              log.warn({ err }, 'NBD disconnect failed');
-              c.destroy();
-            }
-          }),
-        );
+        await disconnectAll(clients, log);
         await session.close(success);
         log.info({ success, checkpoint: session.checkpoint }, 'backup view closed');
       } finally {
@@ -218,65 +220,4 @@ export class QemuDriver implements HypervisorDriver {
       finish: (success) => (finishing ??= finish(success)),
     };
   }
-}
-
-function backupDisk(vm: string, disk: FleecedDisk, client: NbdClient, session: FleecingSession): BackupDisk {
-  const checkJob = () => {
-    const ended = session.jobEndedFor(disk.name);
-    if (ended !== null) throw new QemuFleeceEndedError(vm, disk.name, ended.jobId, ended.status);
-  };
-  const readInto = async (target: Buffer, offset: number): Promise<void> => {
-    checkJob();
-    try {
-      await client.readInto(target, offset);
-    } catch (err) {
-      throw new QemuDiskReadError(vm, disk.name, `read of ${target.length} bytes at ${offset}`, err);
-    }
-    // A reply that raced the job's end may hold data from after the instant.
-    checkJob();
-  };
-  const extents = (context: string, keep: (flags: number) => boolean): AsyncIterable<DiskExtent> => ({
-    [Symbol.asyncIterator]: () => walk(vm, disk.name, client, context, keep, checkJob),
-  });
-  const base = {
-    name: disk.name,
-    sizeBytes: disk.sizeBytes,
-    read: async (offset: number, length: number) => {
-      const target = Buffer.allocUnsafe(length);
-      await readInto(target, offset);
-      return target;
-    },
-    readInto,
-    allocatedExtents: () => extents(BASE_ALLOCATION, (flags) => !isHole(flags) && !isZero(flags)),
-  };
-  const bitmap = disk.dirtyBitmap;
-  if (bitmap === null) return { ...base, changeTracking: 'hash' };
-  return { ...base, changeTracking: 'dirty-bitmap', dirtyExtents: () => extents(dirtyBitmapContext(bitmap), isDirty) };
-}
-
-/** The ranges of one meta context whose flags pass `keep`, adjacent ones merged. */
-async function* walk(
-  vm: string,
-  disk: string,
-  client: NbdClient,
-  context: string,
-  keep: (flags: number) => boolean,
-  checkJob: () => void,
-): AsyncGenerator<DiskExtent, void, undefined> {
-  checkJob();
-  let run: { offset: number; length: number } | undefined;
-  try {
-    for await (const e of client.extents(context)) {
-      if (!keep(e.flags)) continue;
-      if (run && run.offset + run.length === e.offset) {
-        run.length += e.length;
-        continue;
-      }
-      if (run) yield run;
-      run = { offset: e.offset, length: e.length };
-    }
-  } catch (err) {
-    throw new QemuDiskReadError(vm, disk, `block status of ${context}`, err);
-  }
-  if (run) yield run;
 }
