@@ -7,6 +7,8 @@
  *   npm run bench -- [--json] [--size-mib 2048] [--tools bulwark,restic,borg] [--seed 1] [--runs 1] [--keep]
  *                    [--unencrypted]   (Bulwark without a key: shows what encryption costs)
  *                    [--cbt-size-mib 4096]  (changed-block tracking vs hashing, cbt-bench.ts; 0: skip)
+ *                    [--replication-size-mib 256]  (site sync: wire bytes, rate-limit accuracy, replication.ts; 0: skip)
+ *                    [--repair-chunks 1000]  (heal N damaged 1 MiB chunks on the read path, scrub MB/s, repair-bench.ts; 0: skip)
  *
  * Progress goes to stderr; stdout carries the table and the JSON (with --json: the JSON only).
  */
@@ -21,6 +23,8 @@ import { benchBulwark } from './bulwark-bench.js';
 import { benchCbt } from './cbt-bench.js';
 import { runChecked } from './measure.js';
 import { benchBorg, benchRestic, ensurePeers } from './peer-bench.js';
+import { benchRepair } from './repair-bench.js';
+import { benchReplication } from './replication.js';
 
 const MIB = 1024 * 1024;
 const round2 = (n: number) => Math.round(n * 100) / 100;
@@ -33,6 +37,8 @@ const Options = z.object({
   runs: z.coerce.number().int('--runs: must be a whole number').min(1, '--runs: at least 1').max(9, '--runs: at most 9'),
   seed: z.coerce.number().int('--seed: must be a whole number').nonnegative('--seed: must be 0 or more'),
   cbtSizeMib: z.coerce.number().int('--cbt-size-mib: must be a whole number').refine((n) => n === 0 || n >= 16, '--cbt-size-mib: 0 (skip) or at least 16'),
+  replicationSizeMib: z.coerce.number().int('--replication-size-mib: must be a whole number').refine((n) => n === 0 || n >= 16, '--replication-size-mib: 0 (skip) or at least 16'),
+  repairChunks: z.coerce.number().int('--repair-chunks: must be a whole number').min(0, '--repair-chunks: 0 (skip) or more').max(100_000, '--repair-chunks: at most 100000'),
   tools: z
     .string()
     .transform((s) => s.split(',').map((t) => t.trim()).filter((t) => t.length > 0))
@@ -49,9 +55,11 @@ const { values } = parseArgs({
     runs: { type: 'string', default: '1' },
     tools: { type: 'string', default: TOOL_NAMES.join(',') },
     'cbt-size-mib': { type: 'string', default: '4096' },
+    'replication-size-mib': { type: 'string', default: '256' },
+    'repair-chunks': { type: 'string', default: '1000' },
   },
 });
-const parsed = Options.safeParse({ json: values.json, keep: values.keep, unencrypted: values.unencrypted, sizeMib: values['size-mib'], seed: values.seed, runs: values.runs, tools: values.tools, cbtSizeMib: values['cbt-size-mib'] });
+const parsed = Options.safeParse({ json: values.json, keep: values.keep, unencrypted: values.unencrypted, sizeMib: values['size-mib'], seed: values.seed, runs: values.runs, tools: values.tools, cbtSizeMib: values['cbt-size-mib'], replicationSizeMib: values['replication-size-mib'], repairChunks: values['repair-chunks'] });
 if (!parsed.success) {
   console.error(`bench: ${parsed.error.issues.map((i) => i.message).join('; ')}`);
   process.exit(2);
@@ -103,6 +111,9 @@ try {
     }
   }
   const cbt = opts.cbtSizeMib > 0 && tools.includes('bulwark') ? await benchCbt(join(dir, 'cbt'), opts.cbtSizeMib, say) : undefined;
+  const replication =
+    opts.replicationSizeMib > 0 && tools.includes('bulwark') ? await benchReplication(join(dir, 'replication'), opts.replicationSizeMib, opts.seed, say) : undefined;
+  const repair = opts.repairChunks > 0 && tools.includes('bulwark') ? await benchRepair(join(dir, 'repair'), opts.repairChunks, say) : undefined;
   const runs = tools.map((tool) => mergeRuns(image.sizeBytes, perTool.get(tool) ?? []));
   const results = runs.flatMap((r) => r.results);
   const report = {
@@ -132,6 +143,8 @@ try {
     ratios: computeRatios(results),
     allRestoresIdentical: results.filter((r) => r.scenario === 'restore').every((r) => r.identical === true),
     ...(cbt ? { cbt } : {}),
+    ...(replication ? { replication } : {}),
+    ...(repair ? { repair } : {}),
   };
   if (opts.json) {
     console.log(JSON.stringify(report));
@@ -145,6 +158,14 @@ try {
   }
   // A peer that restores wrong data is reported; Bulwark doing so fails the run.
   if (results.some((r) => r.tool === 'bulwark' && r.identical === false)) process.exitCode = 1;
+  if (repair && !repair.heal.allIdentical) {
+    console.error('bench: the repair run served WRONG DATA after healing');
+    process.exitCode = 1;
+  }
+  if (replication && !replication.restoredIdentical) {
+    console.error('bench: a replica restored WRONG DATA after site sync');
+    process.exitCode = 1;
+  }
   if (cbt?.results.some((r) => !r.restoredIdentical)) {
     console.error('bench: a changed-block-tracking run restored WRONG DATA');
     process.exitCode = 1;

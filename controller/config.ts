@@ -16,13 +16,31 @@ export const ControllerConfig = z
     /** How often workers beat; a worker is offline after `offlineAfterMissedBeats` missed beats. */
     heartbeatIntervalMs: z.number().int().positive().default(2000),
     offlineAfterMissedBeats: z.number().int().positive().default(3),
-    /** Site pairs a sync job copies along by default: the replica `to` pulls from `from`. */
+    /**
+     * Site pairs a sync job copies along: from the primary `from` to the replica `to`. `pull`
+     * (default) runs the sync at the replica, which reads from the primary; `push` runs it at
+     * the primary, for a replica that cannot reach back. With `intervalMs` the controller starts
+     * a sync of the pair that often (none while the previous one is queued or running); without
+     * it, syncs run on demand only. Rate and concurrency apply to every sync of the pair unless a
+     * request sets its own.
+     */
     replication: z
       .array(
         z
-          .object({ from: SiteId, to: SiteId })
+          .object({
+            from: SiteId,
+            to: SiteId,
+            mode: z.enum(['pull', 'push'], { error: 'must be pull or push' }).default('pull'),
+            intervalMs: z.number().int('must be a whole number of milliseconds').min(1000, 'must be at least 1000 (1 s)').optional(),
+            rateBytesPerSecond: z.number().int('must be a whole number').min(1024, 'must be at least 1024 bytes per second').optional(),
+            concurrency: z.number().int('must be a whole number').min(1, 'must be at least 1').max(32, 'must be at most 32').optional(),
+          })
           .strict()
           .refine((p) => p.from !== p.to, 'from and to must be different sites'),
+      )
+      .refine(
+        (pairs) => new Set(pairs.map((p) => `${p.from}>${p.to}`)).size === pairs.length,
+        'each from/to pair may appear only once',
       )
       .default([]),
     /** Verify skips backups verified within this age unless forced or a request sets its own (24 h). */

@@ -1,6 +1,7 @@
 /**
- * The controller process: catalog, NATS consumer of events and heartbeats, job publisher, and the
- * gRPC API for the CLI. Composition only; see runDaemon for flags, signals and exit codes.
+ * The controller process: catalog, NATS consumer of events and heartbeats, job publisher, the
+ * replication scheduler, and the gRPC API for the CLI. Composition only; see runDaemon for
+ * flags, signals and exit codes.
  */
 import { systemClock } from '../shared/clock.js';
 import { newId } from '../shared/ids.js';
@@ -15,12 +16,22 @@ import { loadControllerConfig } from './config.js';
 import { EventConsumer } from './events/event-consumer.js';
 import { HeartbeatSubscriber } from './events/heartbeat-subscriber.js';
 import { JetStreamJobPublisher } from './events/jetstream-job-publisher.js';
+import { DeploymentStatusReader } from './jobs/deployment-status.js';
 import { EventApplier } from './jobs/event-applier.js';
 import { JobChangeFeed } from './jobs/job-change-feed.js';
 import { JobService } from './jobs/job-service.js';
+import { ReplicationScheduler, type Timer } from './jobs/replication-scheduler.js';
+import { ReplicationStatusReader } from './jobs/replication-status.js';
 import { WorkerMonitor } from './jobs/worker-monitor.js';
 
 const REPUBLISH_INTERVAL_MS = 10_000;
+
+const nodeTimer: Timer = {
+  after: (delayMs, fn) => {
+    const handle = setTimeout(fn, delayMs);
+    return () => clearTimeout(handle);
+  },
+};
 
 runDaemon('bulwark-controller', async (configPath, rootLog) => {
   const config = loadControllerConfig(configPath);
@@ -60,15 +71,30 @@ runDaemon('bulwark-controller', async (configPath, rootLog) => {
   // Jobs inserted before a crash but never confirmed published go out now; the msgID dedupes.
   await jobs.publishPending();
   const republish = setInterval(() => void jobs.publishPending(), REPUBLISH_INTERVAL_MS);
+  const scheduler = new ReplicationScheduler({
+    pairs: config.replication,
+    catalog,
+    jobs,
+    clock,
+    timer: nodeTimer,
+    log: log.child({ component: 'replication' }),
+  });
+  scheduler.start();
 
+  const replication = new ReplicationStatusReader({ catalog, clock, pairs: config.replication });
+  const status = new DeploymentStatusReader({ catalog, clock, replication });
   const { server, address } = await startGrpcServer(config.listen, (s) => {
-    s.addService(controllerPackage().Controller.service, createControllerService({ catalog, jobs, changes, log }));
+    s.addService(
+      controllerPackage().Controller.service,
+      createControllerService({ catalog, jobs, changes, replication, status, log }),
+    );
   });
 
   return {
     ready: { address },
     stop: async () => {
       clearInterval(republish);
+      await scheduler.stop();
       await stopGrpcServer(server, 2000);
       heartbeats.stop();
       await consumer.stop();

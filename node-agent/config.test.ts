@@ -73,6 +73,14 @@ describe('agent config', () => {
     await rejects({ ...valid, chunkWorkers: -1 }, 'chunkWorkers', /.+/);
   });
 
+  it('takes a storage token inline or as an absolute file path, not both', async () => {
+    assert.equal((await load({ ...valid, storageToken: 'bwk_0123456789abcdef' })).storageToken, 'bwk_0123456789abcdef');
+    assert.equal((await load({ ...valid, storageTokenFile: '/etc/bulwark/agent.token' })).storageTokenFile, '/etc/bulwark/agent.token');
+    await rejects({ ...valid, storageToken: 'short' }, 'storageToken', /at least 16 characters/);
+    await rejects({ ...valid, storageTokenFile: 'agent.token' }, 'storageTokenFile', /must be an absolute path/);
+    await rejects({ ...valid, storageToken: 'bwk_0123456789abcdef', storageTokenFile: '/t' }, 'storageTokenFile', /give storageToken or storageTokenFile, not both/);
+  });
+
   it('names every other broken field', async () => {
     await rejects({ ...valid, site: 'Site A' }, 'site', /must match/);
     await rejects({ ...valid, worker: 'shared' }, 'worker', /reserved/);

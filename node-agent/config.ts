@@ -9,7 +9,8 @@
  * names libvirt domains (hypervisors/libvirt/libvirt-config.ts). `encryption` names the
  * datastore key file and the file holding its passphrase (both absolute paths); `chunkWorkers` is
  * the number of threads that hash, compress and encrypt (default one per core; 0: none, all on
- * the main thread).
+ * the main thread). `storageToken` (or `storageTokenFile`) is the bearer token the agent presents
+ * to storage (docs/ACCESS.md).
  */
 import { z } from 'zod';
 import { loadConfigFile } from '../shared/config/load-config.js';
@@ -104,8 +105,17 @@ export const AgentConfig = z.strictObject({
   hypervisor: z.discriminatedUnion('kind', [FilesHypervisor, QemuHypervisor, LibvirtHypervisor]),
   encryption: z.strictObject({ keyFile: AbsolutePath, passphraseFile: AbsolutePath }).optional(),
   chunkWorkers: z.number().int().min(0).max(64).optional(),
+  /**
+   * The credential the agent presents to every storage it backs up to or restores from (an
+   * `agent` client in the storages' `access.clients`), inline or in a file; none: anonymous.
+   */
+  storageToken: z.string().min(16, 'must be at least 16 characters').optional(),
+  storageTokenFile: AbsolutePath.optional(),
   heartbeatIntervalMs: z.number().int().min(100).max(60_000).default(2000),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+}).refine((c) => !(c.storageToken !== undefined && c.storageTokenFile !== undefined), {
+  path: ['storageTokenFile'],
+  message: 'give storageToken or storageTokenFile, not both',
 });
 export type AgentConfig = z.output<typeof AgentConfig>;
 export type FilesHypervisorConfig = z.output<typeof FilesHypervisor>;

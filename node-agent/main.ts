@@ -5,10 +5,12 @@
  * `libvirt`: virsh checkpoints and pull-mode backup);
  * reports its inventory at start and heartbeats.
  * Opens its datastore key (when configured) before anything else: a wrong passphrase stops it.
+ * Presents its storage token (config storageToken/storageTokenFile) on every BlockStore call.
  */
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { systemClock } from '../shared/clock.js';
+import { readTokenSource } from '../shared/config/token-source.js';
 import { ConfigError } from '../shared/errors.js';
 import { newId } from '../shared/ids.js';
 import { HeartbeatSender } from '../shared/nats/heartbeat-sender.js';
@@ -38,8 +40,9 @@ runDaemon('bulwark-agent', async (configPath, rootLog) => {
   const { site, worker } = config;
   const log = rootLog.child({ site, worker });
   const keys = await loadAgentKeys(configPath, config.encryption);
+  const storageToken = readTokenSource({ token: config.storageToken, tokenFile: config.storageTokenFile }, configPath, 'storageToken');
   const chunkWorkers = config.chunkWorkers ?? availableParallelism();
-  log.info({ keyFingerprint: keys?.fingerprint ?? null, chunkWorkers }, 'data path configured');
+  log.info({ keyFingerprint: keys?.fingerprint ?? null, chunkWorkers, storageCredential: storageToken === undefined ? 'anonymous' : 'token' }, 'data path configured');
   const driver =
     config.hypervisor.kind === 'qemu'
       ? Object.assign(new QemuDriver(config.hypervisor, log.child({ driver: 'qemu' })), {
@@ -63,7 +66,7 @@ runDaemon('bulwark-agent', async (configPath, rootLog) => {
       openProcessor: (k, o) => (chunkWorkers > 0 ? new WorkerChunkProcessor(k, { ...o, threads: chunkWorkers }) : new InlineChunkProcessor(k)),
       diskTargets: qcow2Targets(rawFileTargets),
       vmLauncher: new QemuVmLauncher(),
-      openBlockStore: (address) => new GrpcBlockStore(address),
+      openBlockStore: (address) => new GrpcBlockStore(address, { token: storageToken }),
     }),
   });
   await jobWorker.start();

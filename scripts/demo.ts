@@ -3,9 +3,12 @@
  * demo VM on QEMU (a qemu-storage-daemon serving its qcow2 disk; the agent uses QMP, fleecing,
  * dirty bitmaps and NBD). full backup (reads only allocated data) → the guest changes ~2% →
  * incremental while the guest keeps writing (reads only the dirty extents; the backup is one
- * instant of the disk) → sync to site B → damage three chunk files at site A → verify --repair
- * heals them from B → verify A again → restore from B and from A, each compared byte for byte
- * with the disk at the backup's instant. Prints a summary and exits 0 only if every step held.
+ * instant of the disk) → the replica's lag per VM → sync to site B (lag back to 0) → damage three
+ * chunks at site A: a restore from A heals them from B on the read path, transparently → damage a
+ * chunk and an index at site B: verify --repair at B heals them from A → `bulwark repairs` lists
+ * the five, `bulwark status` shows no open alert → restore from B and from A, each compared byte
+ * for byte with the disk at the backup's instant. Prints a summary and exits 0 only if every step
+ * held.
  */
 import { execFile, spawn } from 'node:child_process';
 import { promisify } from 'node:util';
@@ -16,7 +19,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import Table from 'cli-table3';
 import { repoRoot } from '../controller/cli/up/managed-process.js';
 import { allocatedBytes, chunkFiles, fileSha256 } from '../test/helpers/files.js';
+import { runCli, runCliJson } from '../test/helpers/cli.js';
 import { runJobView } from '../test/helpers/embedded.js';
+import { DIGEST_BYTES, digestHex, isZeroDigest } from '../shared/format/chunk-digest.js';
+import { decodeFixedIndex } from '../shared/format/fixed-index.js';
 import { BackgroundWriter, changeThroughNbd, pointInTimeCut } from '../test/helpers/guest-writer.js';
 import { BackupResult, RestoreResult, SyncResult, VerifyResult } from '../shared/messages/results.js';
 import type { z } from 'zod';
@@ -69,6 +75,61 @@ async function startUp(): Promise<() => Promise<void>> {
   };
 }
 
+interface VmLagView {
+  vm: string;
+  lagMs: number;
+  notYetReplicated: number;
+  dataAgeAtReplicaMs?: number;
+}
+interface RepairView {
+  site: string;
+  object: string;
+  trigger: string;
+  peer: string;
+  problem: string;
+}
+
+const seconds = (ms: number | undefined) => (ms === undefined ? '-' : `${(ms / 1000).toFixed(1)} s`);
+
+/** The demo VM's lag on the a → b pair (`bulwark replication`). */
+async function vmLag(): Promise<VmLagView | undefined> {
+  const status = await runCliJson<{ pairs: { fromSite: string; toSite: string; vms: VmLagView[] }[] }>(['replication'], env);
+  return status.pairs.find((p) => p.fromSite === 'a' && p.toSite === 'b')?.vms.find((v) => v.vm === 'demo-vm');
+}
+
+/** The repairs the controller recorded at a site, once there are `count` (events arrive asynchronously). */
+async function repairsAt(site: string, count: number): Promise<RepairView[]> {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const repairs = await runCliJson<RepairView[]>(['repairs', '--site', site], env);
+    if (repairs.length >= count || Date.now() > deadline) return repairs;
+    await sleep(250);
+  }
+}
+
+function summarize(repairs: readonly RepairView[]): string {
+  return repairs.map((r) => `${r.object} ${r.problem} ← ${r.peer}`).join('; ');
+}
+
+/** Files of `n` distinct chunks a backup uses, spread over its disk, at a site. */
+function chunkFilesOf(site: string, backupId: string, n: number): string[] {
+  const store = join(dataDir, `storage-${site}`, 'datastore');
+  const index = decodeFixedIndex(readFileSync(join(store, 'backups', 'demo-vm', backupId, 'disk0.fidx')));
+  const hexes: string[] = [];
+  for (let i = 0; i < index.chunkCount; i++) {
+    const d = index.digests.subarray(i * DIGEST_BYTES, (i + 1) * DIGEST_BYTES);
+    if (!isZeroDigest(d) && !hexes.includes(digestHex(d))) hexes.push(digestHex(d));
+  }
+  const step = Math.max(1, Math.floor(hexes.length / (n + 1)));
+  return Array.from({ length: n }, (_, k) => hexes[(k + 1) * step]).flatMap((hex) => (hex ? [join(store, 'chunks', hex.slice(0, 2), hex.slice(2, 4), hex)] : []));
+}
+
+function flipByte(path: string): void {
+  const bytes = readFileSync(path);
+  bytes[Math.floor(bytes.length / 2)] = (bytes[Math.floor(bytes.length / 2)] ?? 0) ^ 0x04;
+  writeFileSync(path, bytes);
+}
+
 async function main(): Promise<number> {
   console.log(`Bulwark demo in ${dataDir} (demo disk ${diskMib} MiB)\n`);
   let t0 = performance.now();
@@ -110,28 +171,63 @@ async function main(): Promise<number> {
       return { same, cut };
     };
 
+    const lagBefore = await vmLag();
+    record(
+      'replica lag (before sync)',
+      0,
+      `demo-vm: ${lagBefore?.notYetReplicated ?? '?'} backups not at b yet, b behind by ${seconds(lagBefore?.lagMs)}`,
+      lagBefore !== undefined && lagBefore.notYetReplicated === 2 && lagBefore.lagMs > 0,
+    );
+
     const sync = await cliJob(SyncResult, ['sync']);
     const sr = sync.result;
     record('sync a → b', sync.seconds, `${sr.copied.length} backups, ${sr.chunksCopied} chunks (${mib(sr.bytesCopied)})`, sr.copied.length === 2);
+    const lagAfter = await vmLag();
+    record(
+      'replica lag (after sync)',
+      0,
+      `demo-vm: ${lagAfter?.notYetReplicated ?? '?'} not at b, lag ${seconds(lagAfter?.lagMs)}, data age at b ${seconds(lagAfter?.dataAgeAtReplicaMs)}`,
+      lagAfter !== undefined && lagAfter.notYetReplicated === 0 && lagAfter.lagMs === 0,
+    );
 
-    const files = chunkFiles(join(dataDir, 'storage-a', 'datastore'));
-    const [flip, trunc, del] = [files[Math.floor(files.length / 4)], files[Math.floor(files.length / 2)], files[Math.floor((3 * files.length) / 4)]];
-    if (!flip || !trunc || !del) throw new Error('too few chunk files to damage');
-    const bytes = readFileSync(flip);
-    bytes[Math.floor(bytes.length / 2)] = (bytes[Math.floor(bytes.length / 2)] ?? 0) ^ 0x04;
-    writeFileSync(flip, bytes);
+    // Site a: three chunks of the incremental backup damaged three ways; a restore from a heals them.
+    const [flip, trunc, del] = chunkFilesOf('a', incBackup.backupId, 3);
+    if (!flip || !trunc || !del) throw new Error('too few chunks to damage');
+    flipByte(flip);
     truncateSync(trunc, Math.floor(readFileSync(trunc).length / 2));
     unlinkSync(del);
     record('damage 3 chunks at site a', 0, 'a bit flip, a truncation, a deletion', true);
+    const healA = join(dataDir, 'restore-heal-a');
+    const healRestore = await cliJob(RestoreResult, ['restore', incBackup.backupId, '--to', healA, '--site', 'a']);
+    const healed = await pointInTime(join(healA, 'disk0.img'));
+    rmSync(healA, { recursive: true, force: true });
+    const repairsA = await repairsAt('a', 3);
+    record(
+      'restore from a heals from b',
+      healRestore.seconds,
+      `restored disk ${healed.same ? 'identical' : 'DIFFERENT'}; ${repairsA.length} repairs at a (${summarize(repairsA)})`,
+      healed.same && repairsA.length === 3 && repairsA.every((r) => r.peer === 'b' && r.trigger === 'read'),
+    );
 
-    const repair = await cliJob(VerifyResult, ['verify', '--site', 'a', '--repair']);
-    const rr = repair.result;
-    record('verify --repair at a', repair.seconds, `${rr.chunksChecked} chunks checked, ${rr.repaired} repaired from b, ${rr.unrepaired} unrepaired`, rr.repaired === 3 && rr.unrepaired === 0);
-
-    const again = await cliJob(VerifyResult, ['verify', '--site', 'a', '--force']);
-    const ar = again.result;
-    const damagedAgain = ar.chunks.length + ar.damagedFiles.length;
-    record('verify a again', again.seconds, `${ar.chunksChecked} chunks checked, ${damagedAgain} damaged`, damagedAgain === 0);
+    // Site b: a chunk and the full backup's index damaged; verify --repair at b heals them from a.
+    const [chunkAtB] = chunkFilesOf('b', incBackup.backupId, 1);
+    if (!chunkAtB) throw new Error('no chunk to damage at b');
+    flipByte(chunkAtB);
+    flipByte(join(dataDir, 'storage-b', 'datastore', 'backups', 'demo-vm', fr.backup.backupId, 'disk0.fidx'));
+    record('damage a chunk and an index at b', 0, `a chunk of ${incBackup.backupId}, the index of ${fr.backup.backupId}`, true);
+    const repairB = await cliJob(VerifyResult, ['verify', '--site', 'b', '--repair', '--force']);
+    const rb = repairB.result;
+    const repairsB = await repairsAt('b', 2);
+    record(
+      'verify --repair at b heals from a',
+      repairB.seconds,
+      `${rb.chunksChecked} chunks checked; ${rb.repaired} chunk and ${rb.damagedFiles.filter((f) => f.outcome === 'repaired').length} index repaired from a; ${rb.unrepaired} unrepaired`,
+      rb.repaired === 1 && rb.unrepaired === 0 && rb.damagedFiles.every((f) => f.outcome === 'repaired') && repairsB.every((r) => r.peer === 'a'),
+    );
+    const repairsTable = await runCli(['repairs'], env);
+    console.log(repairsTable.stdout);
+    const status = await runCliJson<{ openAlerts: unknown[] }>(['status'], env);
+    record('bulwark status', 0, `${status.openAlerts.length} open damage alerts`, status.openAlerts.length === 0);
 
     for (const site of ['b', 'a']) {
       const target = join(dataDir, `restore-${site}`);

@@ -4,6 +4,7 @@ export type ErrorCode =
   | 'NOT_FOUND'
   | 'ALREADY_EXISTS'
   | 'FAILED_PRECONDITION'
+  | 'UNAUTHENTICATED'
   | 'PERMISSION_DENIED'
   | 'UNAVAILABLE'
   | 'DEADLINE_EXCEEDED'
@@ -84,6 +85,16 @@ export class ChunkMissingError extends AppError {
       details: { digests: digests.slice(0, 16), count: digests.length, ...context },
     });
     this.digests = digests;
+  }
+}
+
+/**
+ * Stored data is damaged or missing and no peer site could supply a good copy: the affected
+ * backups cannot be fully restored from here. Details name the object and the alert raised.
+ */
+export class UnrecoverableDamageError extends AppError {
+  constructor(message: string, details: Record<string, unknown> = {}) {
+    super('DATA_LOSS', message, { details });
   }
 }
 

@@ -9,13 +9,27 @@ import { serverStreamHandler, unaryHandler } from '../../shared/rpc/grpc-calls.j
 import type { ControllerHandlers } from '../../shared/rpc/proto-packages.js';
 import type { Job } from '../../shared/rpc/generated/bulwark/v1/Job.js';
 import type { Catalog, JobRow } from '../catalog/catalog.js';
+import type { DeploymentStatusReader } from '../jobs/deployment-status.js';
 import type { JobChangeFeed } from '../jobs/job-change-feed.js';
 import type { JobService } from '../jobs/job-service.js';
-import { backupToProto, jobToProto, vmToProto, workerToProto } from './proto-mapping.js';
+import type { ReplicationStatusReader } from '../jobs/replication-status.js';
 import {
+  alertToProto,
+  backupToProto,
+  jobToProto,
+  pairStatusToProto,
+  repairToProto,
+  statusToProto,
+  vmToProto,
+  workerToProto,
+} from './proto-mapping.js';
+import {
+  GetStatusInput,
   JobIdInput,
+  ListAlertsInput,
   ListBackupsInput,
   ListJobsInput,
+  ListRepairsInput,
   LockBackupInput,
   StartBackupInput,
   StartGcInput,
@@ -31,11 +45,13 @@ export interface ControllerServiceDeps {
   readonly catalog: Catalog;
   readonly jobs: JobService;
   readonly changes: JobChangeFeed;
+  readonly replication: ReplicationStatusReader;
+  readonly status: DeploymentStatusReader;
   readonly log: Logger;
 }
 
 export function createControllerService(deps: ControllerServiceDeps): ControllerHandlers {
-  const { catalog, jobs, changes, log } = deps;
+  const { catalog, jobs, changes, replication, status, log } = deps;
   const getJob = (id: string): JobRow => {
     const job = catalog.getJob(id);
     if (!job) throw new NotFoundError('job', id);
@@ -80,6 +96,27 @@ export function createControllerService(deps: ControllerServiceDeps): Controller
     })),
     WatchJob: serverStreamHandler(log, (req, call) =>
       watchJob(parseRequest(JobIdInput, req).id, call, getJob, changes),
+    ),
+    ListRepairs: unaryHandler(log, (req) => {
+      const input = parseRequest(ListRepairsInput, req);
+      const repairs = catalog.listRepairs({
+        limit: input.limit,
+        ...(input.site !== undefined ? { site: input.site } : {}),
+        ...(input.vm !== undefined ? { vm: input.vm } : {}),
+        ...(input.since !== undefined ? { since: input.since } : {}),
+      });
+      return Promise.resolve({ repairs: repairs.map(repairToProto) });
+    }),
+    ListAlerts: unaryHandler(log, (req) => {
+      const input = parseRequest(ListAlertsInput, req);
+      return Promise.resolve({ alerts: catalog.listAlerts({ openOnly: !input.all, limit: input.limit }).map(alertToProto) });
+    }),
+    GetReplicationStatus: unaryHandler(log, () => {
+      const report = replication.status();
+      return Promise.resolve({ now: report.now, pairs: report.pairs.map(pairStatusToProto) });
+    }),
+    GetStatus: unaryHandler(log, (req) =>
+      Promise.resolve(statusToProto(status.status(parseRequest(GetStatusInput, req).failedWithinMs))),
     ),
   };
 }

@@ -1,8 +1,18 @@
-import type { BackupRow, JobRow, VmRow, WorkerRow } from '../catalog/catalog.js';
+import type { AffectedRange, RepairRecord } from '../../shared/messages/events.js';
+import type { AffectedRange as AffectedRangeProto } from '../../shared/rpc/generated/bulwark/v1/AffectedRange.js';
+import type { Alert } from '../../shared/rpc/generated/bulwark/v1/Alert.js';
 import type { CatalogBackup } from '../../shared/rpc/generated/bulwark/v1/CatalogBackup.js';
+import type { GetStatusResponse } from '../../shared/rpc/generated/bulwark/v1/GetStatusResponse.js';
 import type { Job } from '../../shared/rpc/generated/bulwark/v1/Job.js';
+import type { Repair } from '../../shared/rpc/generated/bulwark/v1/Repair.js';
+import type { ReplicationPairStatus } from '../../shared/rpc/generated/bulwark/v1/ReplicationPairStatus.js';
 import type { Vm } from '../../shared/rpc/generated/bulwark/v1/Vm.js';
+import type { VmReplicationLag } from '../../shared/rpc/generated/bulwark/v1/VmReplicationLag.js';
+import type { VmStatus } from '../../shared/rpc/generated/bulwark/v1/VmStatus.js';
 import type { Worker } from '../../shared/rpc/generated/bulwark/v1/Worker.js';
+import type { AlertRow, BackupRow, JobRow, VmRow, WorkerRow } from '../catalog/catalog.js';
+import type { DeploymentStatus, VmStatus as VmStatusRow } from '../jobs/deployment-status.js';
+import type { PairStatus, VmLag } from '../jobs/replication-status.js';
 
 /** A catalog job as the wire shows it (proto3: empty strings for absent values). */
 export function jobToProto(job: JobRow): Job {
@@ -63,5 +73,97 @@ export function backupToProto(b: BackupRow): CatalogBackup {
     verifiedAt: b.verifiedAt ?? '',
     state: b.state,
     lockedUntil: b.lockedUntil ?? '',
+  };
+}
+
+function affectedToProto(r: AffectedRange): AffectedRangeProto {
+  return { backupId: r.backupId, vm: r.vm, disk: r.disk, offsetBytes: r.offsetBytes, lengthBytes: r.lengthBytes };
+}
+
+export function repairToProto(r: RepairRecord): Repair {
+  return {
+    repairId: r.repairId,
+    site: r.site,
+    object: r.object,
+    digest: r.digest ?? '',
+    backupId: r.backupId ?? '',
+    disk: r.disk ?? '',
+    problem: r.problem,
+    trigger: r.trigger,
+    peer: r.peer,
+    bytes: r.bytes,
+    at: r.at,
+    affected: r.affected.map(affectedToProto),
+  };
+}
+
+export function alertToProto(a: AlertRow): Alert {
+  return {
+    alertId: a.alertId,
+    site: a.site,
+    object: a.object,
+    digest: a.digest ?? '',
+    backupId: a.backupId ?? '',
+    disk: a.disk ?? '',
+    problem: a.problem,
+    peersTried: a.peersTried.map((p) => ({ site: p.site, error: p.error })),
+    raisedAt: a.raisedAt,
+    affected: a.affected.map(affectedToProto),
+    message: a.message,
+    state: a.state,
+    resolvedAt: a.resolvedAt ?? '',
+    resolution: a.resolution ?? '',
+  };
+}
+
+function vmLagToProto(l: VmLag): VmReplicationLag {
+  return {
+    vm: l.vm,
+    newestAtPrimaryId: l.newestAtPrimary.backupId,
+    newestAtPrimaryAt: l.newestAtPrimary.createdAt,
+    newestAtReplicaId: l.newestAtReplica?.backupId ?? '',
+    newestAtReplicaAt: l.newestAtReplica?.createdAt ?? '',
+    lagMs: l.lagMs,
+    notYetReplicated: l.notYetReplicated,
+    ...(l.dataAgeAtReplicaMs !== null ? { dataAgeAtReplicaMs: l.dataAgeAtReplicaMs } : {}),
+    backupsAtPrimary: l.backupsAtPrimary,
+    backupsAtReplica: l.backupsAtReplica,
+  };
+}
+
+export function pairStatusToProto(p: PairStatus): ReplicationPairStatus {
+  return {
+    fromSite: p.from,
+    toSite: p.to,
+    mode: p.mode,
+    intervalMs: p.intervalMs ?? 0,
+    rateBytesPerSecond: p.rateBytesPerSecond ?? 0,
+    concurrency: p.concurrency ?? 0,
+    configured: p.configured,
+    lastSync: p.lastSync ? jobToProto(p.lastSync) : null,
+    lastSuccessAt: p.lastSuccessAt ?? '',
+    vms: p.vms.map(vmLagToProto),
+  };
+}
+
+function vmStatusToProto(v: VmStatusRow): VmStatus {
+  return {
+    name: v.name,
+    site: v.site ?? '',
+    worker: v.worker ?? '',
+    newest: v.newest.map((c) => ({ site: c.site, backupId: c.backupId, createdAt: c.createdAt, state: c.state })),
+  };
+}
+
+export function statusToProto(s: DeploymentStatus): GetStatusResponse {
+  return {
+    now: s.now,
+    workers: s.workers.map(workerToProto),
+    vms: s.vms.map(vmStatusToProto),
+    openAlerts: s.openAlerts.map(alertToProto),
+    replication: s.replication.map(pairStatusToProto),
+    activeJobs: s.activeJobs.map(jobToProto),
+    failedJobs: s.failedJobs.map(jobToProto),
+    failedWithinMs: s.failedWithinMs,
   };
 }

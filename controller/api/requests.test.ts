@@ -2,7 +2,10 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ValidationError } from '../../shared/errors.js';
 import {
+  GetStatusInput,
+  ListAlertsInput,
   ListJobsInput,
+  ListRepairsInput,
   LockBackupInput,
   StartBackupInput,
   StartGcInput,
@@ -97,5 +100,41 @@ describe('controller request validation', () => {
     assert.equal(parseRequest(StartGcInput, { site: '', graceMs: 0, dryRun: false }).graceMs, 0);
     assert.equal(parseRequest(LockBackupInput, { backupId: 'B1', until: '2027-01-01T02:00:00+02:00', site: '' }).until, '2027-01-01T00:00:00.000Z');
     assert.equal(parseRequest(StartRestoreInput, { backupId: 'B1', targetDir: '', verifyOnly: true }).targetDir, undefined);
+  });
+
+  it('validates sync requests: mode, rate and concurrency, naming the field', () => {
+    assert.deepEqual(parseRequest(StartSyncInput, { fromSite: '', toSite: '', mode: '' }), {
+      fromSite: undefined,
+      toSite: undefined,
+      mode: undefined,
+    });
+    assert.deepEqual(
+      parseRequest(StartSyncInput, { fromSite: 'a', toSite: 'b', mode: 'push', rateBytesPerSecond: 1 << 20, concurrency: 8, _concurrency: 'concurrency' }),
+      { fromSite: 'a', toSite: 'b', mode: 'push', rateBytesPerSecond: 1 << 20, concurrency: 8 },
+    );
+    fails(() => parseRequest(StartSyncInput, { mode: 'both' }), 'mode: must be pull or push');
+    fails(() => parseRequest(StartSyncInput, { rateBytesPerSecond: 1000 }), 'rate_bytes_per_second: must be at least 1024 bytes per second');
+    fails(() => parseRequest(StartSyncInput, { concurrency: 0 }), 'concurrency: must be at least 1');
+    fails(() => parseRequest(StartSyncInput, { concurrency: 33 }), 'concurrency: must be at most 32');
+  });
+
+  it('validates repair, alert and status requests: defaults for proto3 zeros, the field named on error', () => {
+    assert.deepEqual(parseRequest(ListRepairsInput, { site: '', vm: '', since: '', limit: 0 }), {
+      site: undefined,
+      vm: undefined,
+      since: undefined,
+      limit: 100,
+    });
+    assert.equal(parseRequest(ListRepairsInput, { since: '2027-01-01T02:00:00+02:00', limit: 5 }).since, '2027-01-01T00:00:00.000Z');
+    fails(() => parseRequest(ListRepairsInput, { since: 'yesterday' }), 'since: must be an ISO-8601 time with a zone, e.g. 2027-01-01T00:00:00Z');
+    fails(() => parseRequest(ListRepairsInput, { site: 'A', limit: 1 }), 'site: must match ^[a-z0-9-]+$');
+    fails(() => parseRequest(ListRepairsInput, { vm: '../x', limit: 1 }), 'vm: must be letters, digits, ".", "_" or "-", starting with a letter or digit');
+    fails(() => parseRequest(ListRepairsInput, { limit: 10_001 }), 'limit: must be at most 10000');
+    assert.deepEqual(parseRequest(ListAlertsInput, { all: false, limit: 0 }), { all: false, limit: 1000 });
+    assert.deepEqual(parseRequest(ListAlertsInput, {}), { all: false, limit: 1000 });
+    fails(() => parseRequest(ListAlertsInput, { all: 'yes', limit: 0 }), 'all: Invalid input: expected boolean, received string');
+    assert.deepEqual(parseRequest(GetStatusInput, {}), { failedWithinMs: 86_400_000 });
+    assert.deepEqual(parseRequest(GetStatusInput, { failedWithinMs: 3_600_000 }), { failedWithinMs: 3_600_000 });
+    fails(() => parseRequest(GetStatusInput, { failedWithinMs: -1 }), 'failed_within_ms: must not be negative');
   });
 });

@@ -62,6 +62,10 @@ export const StartRestoreInput = z
 export const StartSyncInput = z.object({
   fromSite: optional(SiteId),
   toSite: optional(SiteId),
+  mode: optional(z.enum(['pull', 'push'], { error: 'must be pull or push' })),
+  /** proto3 `optional`: absent when not given (the pair's configured value applies). */
+  rateBytesPerSecond: z.number().int('must be a whole number').min(1024, 'must be at least 1024 bytes per second').optional(),
+  concurrency: z.number().int('must be a whole number').min(1, 'must be at least 1').max(32, 'must be at most 32').optional(),
 });
 
 export const StartVerifyInput = z
@@ -149,6 +153,36 @@ export const ListJobsInput = z.object({
 export const ListBackupsInput = z.object({
   vm: optional(ObjectName),
   site: optional(SiteId),
+});
+
+/** An ISO-8601 time with a zone, sent on as the catalog's format (UTC with milliseconds). */
+const IsoTime = z
+  .string()
+  .pipe(z.iso.datetime({ offset: true, error: 'must be an ISO-8601 time with a zone, e.g. 2027-01-01T00:00:00Z' }))
+  .transform((t) => new Date(t).toISOString());
+
+/** A limit where proto3's 0 means "not given". */
+const limitOr = (fallback: number) =>
+  z.preprocess(
+    (v) => (v === 0 || v === undefined ? fallback : v),
+    z.number().int('must be a whole number').min(1, 'must be at least 1').max(10_000, 'must be at most 10000'),
+  );
+
+export const ListRepairsInput = z.object({
+  site: optional(SiteId),
+  vm: optional(ObjectName),
+  since: optional(IsoTime),
+  limit: limitOr(100),
+});
+
+export const ListAlertsInput = z.object({
+  all: z.boolean().default(false),
+  limit: limitOr(1000),
+});
+
+export const GetStatusInput = z.object({
+  /** proto3 `optional`: absent means 24 hours. */
+  failedWithinMs: DurationMs.default(24 * 3600_000),
 });
 
 export const JobIdInput = z.object({

@@ -1,12 +1,13 @@
 /**
- * The catalog: what the controller knows about workers, VMs, jobs and backups, and which worker
- * events it has already applied. A port: the domain (controller/jobs) talks to it only through
+ * The catalog: what the controller knows about workers, VMs, jobs, backups, repairs and damage
+ * alerts, and which worker events it has already applied. A port: the domain (controller/jobs) talks to it only through
  * this interface; `SqliteCatalog` is the adapter. All times are ISO-8601 strings from the Clock.
  *
  * Idempotency lives here: `recordEvent` reports whether an event id is new, and callers apply an
  * event inside `transaction` together with that record, so a replayed event changes nothing.
  */
 import { z } from 'zod';
+import type { DamageAlert, RepairRecord } from '../../shared/messages/events.js';
 import type { JobKind } from '../../shared/messages/jobs.js';
 
 export type WorkerKind = 'agent' | 'storage';
@@ -90,6 +91,10 @@ export interface BackupRow {
   readonly sizeBytes: number;
   readonly disks: VmDisks;
   readonly verifiedAt: string | null;
+  /**
+   * Read: `damaged` when the newest finding says so or an open damage alert covers this copy.
+   * Written (insert, update): the newest finding alone.
+   */
   readonly state: BackupState;
   /** When the finding behind `state` was made, so an older finding applied late is ignored. */
   readonly stateAt: string | null;
@@ -108,12 +113,43 @@ export type BackupUpdate = Partial<
 
 export interface JobFilter {
   readonly state?: JobState;
+  readonly kind?: JobKind;
+  /** Only jobs that finished at or after this time. */
+  readonly finishedSince?: string;
   readonly limit: number;
 }
 
 export interface BackupFilter {
   readonly vm?: string;
   readonly site?: string;
+  /** Also the rows of pruned copies (history: the copy was there once). */
+  readonly includePruned?: boolean;
+}
+
+export interface RepairFilter {
+  readonly site?: string;
+  /** Repairs whose affected ranges name this VM. */
+  readonly vm?: string;
+  /** Repairs made at or after this time. */
+  readonly since?: string;
+  readonly limit: number;
+}
+
+export const AlertStates = ['open', 'resolved'] as const;
+export type AlertState = (typeof AlertStates)[number];
+
+/** A damage alert as raised by a storage, and whether (when, why) it was resolved. */
+export interface AlertRow extends DamageAlert {
+  readonly state: AlertState;
+  readonly resolvedAt: string | null;
+  /** The resolution's reason ("repaired from b", "chunk re-sent by a backup", ...). */
+  readonly resolution: string | null;
+}
+
+export interface AlertFilter {
+  /** Only open alerts (false: every alert, resolved ones too). */
+  readonly openOnly: boolean;
+  readonly limit: number;
 }
 
 export interface Catalog {
@@ -154,8 +190,32 @@ export interface Catalog {
   listBackups(filter: BackupFilter): BackupRow[];
   /** The newest present backup of a VM at any site. */
   latestBackup(vm: string): BackupRow | undefined;
-  /** Changes the given fields of one copy; no row, no change. */
+  /**
+   * Changes the given fields of one copy; no row, no change. `state` here is the newest finding
+   * of a check (verify, a resolved alert); the state a copy is read with is also `damaged`
+   * while an open alert covers it.
+   */
   updateBackup(backupId: string, site: string, update: BackupUpdate): void;
+
+  /** Inserts a repair; false when its id was recorded before. Times are stored as given. */
+  insertRepair(repair: RepairRecord): boolean;
+  /** Repairs, newest first. */
+  listRepairs(filter: RepairFilter): RepairRecord[];
+
+  /**
+   * Inserts a raised alert, covering the copies at its site of every backup it names (its
+   * `backupId` and every affected range's). It is inserted resolved when its resolution was
+   * recorded first. False when the alert id is known (a re-raise changes nothing).
+   */
+  insertAlert(alert: DamageAlert): boolean;
+  /**
+   * Records the resolution of an alert, raised or not yet: the first resolution wins, false for
+   * any later one. A known open alert becomes resolved; an alert raised later is inserted resolved.
+   */
+  recordAlertResolution(alertId: string, resolvedAt: string, reason: string): boolean;
+  getAlert(alertId: string): AlertRow | undefined;
+  /** Newest raised first. */
+  listAlerts(filter: AlertFilter): AlertRow[];
 
   close(): void;
 }

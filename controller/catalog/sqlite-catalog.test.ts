@@ -61,7 +61,18 @@ describe('SqliteCatalog', () => {
     const db = new Database(path, { readonly: true });
     assert.equal(db.pragma('journal_mode', { simple: true }), 'wal');
     const tables = (db.prepare(`SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name`).all() as { name: string }[]).map((r) => r.name);
-    assert.deepEqual(tables, ['applied_events', 'backups', 'jobs', 'schema_version', 'vms', 'workers']);
+    assert.deepEqual(tables, [
+      'alert_backups',
+      'alert_resolutions',
+      'alerts',
+      'applied_events',
+      'backups',
+      'jobs',
+      'repairs',
+      'schema_version',
+      'vms',
+      'workers',
+    ]);
     db.close();
   });
 

@@ -4,18 +4,27 @@
  * its own transaction together with the row in `schema_version` that records it, so a crash
  * mid-migration leaves the previous version intact and the next start runs it again.
  * JSON columns are validated with zod when read.
+ *
+ * A backup copy is read `damaged` when its stored finding says so or an open alert covers it
+ * (`alert_backups` names the copies each alert covers), so resolving the last alert over a copy
+ * needs no rewrite of its row. A resolution that arrives before its alert waits in
+ * `alert_resolutions`, and the alert is inserted resolved when it comes.
  */
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { z } from 'zod';
 import { CorruptDataError } from '../../shared/errors.js';
+import { AffectedRange, DamageAlert, RepairRecord, RepairTrigger } from '../../shared/messages/events.js';
 import { JobKind } from '../../shared/messages/jobs.js';
 import {
+  AlertStates,
   BackupDisks,
   JobProgress,
   JobStates,
   VmDisks,
+  type AlertFilter,
+  type AlertRow,
   type BackupFilter,
   type BackupRow,
   type BackupUpdate,
@@ -23,6 +32,7 @@ import {
   type JobFilter,
   type JobRow,
   type JobUpdate,
+  type RepairFilter,
   type VmRow,
   type WorkerRow,
 } from './catalog.js';
@@ -101,7 +111,64 @@ export const migrations: readonly { version: number; sql: string }[] = [
       CREATE INDEX backups_present ON backups (created_at) WHERE pruned_at IS NULL;
     `,
   },
+  {
+    // Issue 6: repairs and damage alerts reported by storages; sync jobs looked up by kind.
+    version: 3,
+    sql: `
+      CREATE TABLE repairs (
+        repair_id TEXT PRIMARY KEY,
+        site TEXT NOT NULL,
+        object TEXT NOT NULL CHECK (object IN ('chunk', 'index', 'manifest')),
+        digest TEXT,
+        backup_id TEXT,
+        disk TEXT,
+        problem TEXT NOT NULL,
+        trigger_kind TEXT NOT NULL,
+        peer TEXT NOT NULL,
+        bytes INTEGER NOT NULL,
+        at TEXT NOT NULL,
+        affected TEXT NOT NULL
+      );
+      CREATE INDEX repairs_at ON repairs (at);
+      CREATE TABLE alerts (
+        alert_id TEXT PRIMARY KEY,
+        site TEXT NOT NULL,
+        object TEXT NOT NULL CHECK (object IN ('chunk', 'index', 'manifest')),
+        digest TEXT,
+        backup_id TEXT,
+        disk TEXT,
+        problem TEXT NOT NULL,
+        peers_tried TEXT NOT NULL,
+        raised_at TEXT NOT NULL,
+        affected TEXT NOT NULL,
+        message TEXT NOT NULL,
+        state TEXT NOT NULL CHECK (state IN ('open', 'resolved')),
+        resolved_at TEXT,
+        resolution TEXT
+      );
+      CREATE INDEX alerts_open ON alerts (raised_at) WHERE state = 'open';
+      CREATE TABLE alert_backups (
+        alert_id TEXT NOT NULL REFERENCES alerts (alert_id),
+        backup_id TEXT NOT NULL,
+        site TEXT NOT NULL,
+        PRIMARY KEY (alert_id, backup_id)
+      );
+      CREATE INDEX alert_backups_copy ON alert_backups (backup_id, site);
+      CREATE TABLE alert_resolutions (
+        alert_id TEXT PRIMARY KEY,
+        resolved_at TEXT NOT NULL,
+        reason TEXT NOT NULL
+      );
+      CREATE INDEX jobs_kind ON jobs (kind, created_at);
+    `,
+  },
 ];
+
+/** A copy's row plus whether an open alert covers it (read as damaged). */
+const BACKUP_SELECT = `SELECT b.*, EXISTS (
+    SELECT 1 FROM alert_backups ab JOIN alerts a ON a.alert_id = ab.alert_id
+    WHERE ab.backup_id = b.backup_id AND ab.site = b.site AND a.state = 'open'
+  ) AS under_alert FROM backups b`;
 
 interface WorkerRecord {
   site: string;
@@ -155,6 +222,39 @@ interface BackupRecordRow {
   locked_until: string | null;
   pruned_at: string | null;
   seen_at: string | null;
+  under_alert: number;
+}
+
+interface RepairRecordRow {
+  repair_id: string;
+  site: string;
+  object: string;
+  digest: string | null;
+  backup_id: string | null;
+  disk: string | null;
+  problem: string;
+  trigger_kind: string;
+  peer: string;
+  bytes: number;
+  at: string;
+  affected: string;
+}
+
+interface AlertRecordRow {
+  alert_id: string;
+  site: string;
+  object: string;
+  digest: string | null;
+  backup_id: string | null;
+  disk: string | null;
+  problem: string;
+  peers_tried: string;
+  raised_at: string;
+  affected: string;
+  message: string;
+  state: string;
+  resolved_at: string | null;
+  resolution: string | null;
 }
 
 function parseJsonColumn<S extends z.ZodType>(schema: S, text: string, what: string): z.output<S> {
@@ -174,6 +274,10 @@ const WorkerStateSchema = z.enum(['online', 'offline']);
 const JobStateSchema = z.enum(JobStates);
 const BackupModeSchema = z.enum(['full', 'incremental']);
 const BackupStateSchema = z.enum(['ok', 'damaged']);
+const AlertStateSchema = z.enum(AlertStates);
+const DamagedObjectSchema = RepairRecord.shape.object;
+const AffectedRanges = z.array(AffectedRange);
+const PeersTried = DamageAlert.shape.peersTried;
 
 export class SqliteCatalog implements Catalog {
   private constructor(private readonly db: Database.Database) {}
@@ -296,12 +400,22 @@ export class SqliteCatalog implements Catalog {
   }
 
   listJobs(filter: JobFilter): JobRow[] {
-    const rows =
-      filter.state === undefined
-        ? this.db.prepare('SELECT * FROM jobs ORDER BY created_at DESC, id DESC LIMIT ?').all(filter.limit)
-        : this.db
-            .prepare('SELECT * FROM jobs WHERE state = ? ORDER BY created_at DESC, id DESC LIMIT ?')
-            .all(filter.state, filter.limit);
+    const where: string[] = [];
+    const values: Record<string, unknown> = { limit: filter.limit };
+    if (filter.state !== undefined) {
+      where.push('state = @state');
+      values.state = filter.state;
+    }
+    if (filter.kind !== undefined) {
+      where.push('kind = @kind');
+      values.kind = filter.kind;
+    }
+    if (filter.finishedSince !== undefined) {
+      where.push('finished_at >= @finishedSince');
+      values.finishedSince = filter.finishedSince;
+    }
+    const clause = where.length > 0 ? `WHERE ${where.join(' AND ')}` : '';
+    const rows = this.db.prepare(`SELECT * FROM jobs ${clause} ORDER BY created_at DESC, id DESC LIMIT @limit`).all(values);
     return (rows as JobRecord[]).map(toJob);
   }
 
@@ -362,7 +476,7 @@ export class SqliteCatalog implements Catalog {
   }
 
   getBackupCopy(backupId: string, site: string): BackupRow | undefined {
-    const row = this.db.prepare('SELECT * FROM backups WHERE backup_id = ? AND site = ?').get(backupId, site) as
+    const row = this.db.prepare(`${BACKUP_SELECT} WHERE b.backup_id = ? AND b.site = ?`).get(backupId, site) as
       | BackupRecordRow
       | undefined;
     return row && toBackup(row);
@@ -371,30 +485,30 @@ export class SqliteCatalog implements Catalog {
   getBackupCopies(backupId: string): BackupRow[] {
     return (
       this.db
-        .prepare('SELECT * FROM backups WHERE backup_id = ? AND pruned_at IS NULL ORDER BY rowid')
+        .prepare(`${BACKUP_SELECT} WHERE b.backup_id = ? AND b.pruned_at IS NULL ORDER BY b.rowid`)
         .all(backupId) as BackupRecordRow[]
     ).map(toBackup);
   }
 
   listBackups(filter: BackupFilter): BackupRow[] {
-    const where = ['pruned_at IS NULL'];
+    const where = filter.includePruned === true ? ['1'] : ['b.pruned_at IS NULL'];
     const values: string[] = [];
     if (filter.vm !== undefined) {
-      where.push('vm = ?');
+      where.push('b.vm = ?');
       values.push(filter.vm);
     }
     if (filter.site !== undefined) {
-      where.push('site = ?');
+      where.push('b.site = ?');
       values.push(filter.site);
     }
-    const sql = `SELECT * FROM backups WHERE ${where.join(' AND ')} ORDER BY created_at DESC, backup_id DESC, site`;
+    const sql = `${BACKUP_SELECT} WHERE ${where.join(' AND ')} ORDER BY b.created_at DESC, b.backup_id DESC, b.site`;
     return (this.db.prepare(sql).all(...values) as BackupRecordRow[]).map(toBackup);
   }
 
   latestBackup(vm: string): BackupRow | undefined {
     const row = this.db
       .prepare(
-        'SELECT * FROM backups WHERE vm = ? AND pruned_at IS NULL ORDER BY created_at DESC, backup_id DESC LIMIT 1',
+        `${BACKUP_SELECT} WHERE b.vm = ? AND b.pruned_at IS NULL ORDER BY b.created_at DESC, b.backup_id DESC LIMIT 1`,
       )
       .get(vm) as BackupRecordRow | undefined;
     return row && toBackup(row);
@@ -419,6 +533,94 @@ export class SqliteCatalog implements Catalog {
     }
     if (sets.length === 0) return;
     this.db.prepare(`UPDATE backups SET ${sets.join(', ')} WHERE backup_id = @backupId AND site = @site`).run(values);
+  }
+
+  insertRepair(r: RepairRecord): boolean {
+    const info = this.db
+      .prepare(
+        `INSERT INTO repairs (repair_id, site, object, digest, backup_id, disk, problem, trigger_kind, peer, bytes, at, affected)
+         VALUES (@repairId, @site, @object, @digest, @backupId, @disk, @problem, @trigger, @peer, @bytes, @at, @affected)
+         ON CONFLICT (repair_id) DO NOTHING`,
+      )
+      .run({ ...r, affected: JSON.stringify(AffectedRanges.parse(r.affected)) });
+    return info.changes === 1;
+  }
+
+  listRepairs(filter: RepairFilter): RepairRecord[] {
+    const where: string[] = [];
+    const values: Record<string, unknown> = { limit: filter.limit };
+    if (filter.site !== undefined) {
+      where.push('r.site = @site');
+      values.site = filter.site;
+    }
+    if (filter.vm !== undefined) {
+      where.push(`EXISTS (SELECT 1 FROM json_each(r.affected) j WHERE json_extract(j.value, '$.vm') = @vm)`);
+      values.vm = filter.vm;
+    }
+    if (filter.since !== undefined) {
+      where.push('r.at >= @since');
+      values.since = filter.since;
+    }
+    const clause = where.length > 0 ? `WHERE ${where.join(' AND ')}` : '';
+    const rows = this.db.prepare(`SELECT * FROM repairs r ${clause} ORDER BY r.at DESC, r.repair_id DESC LIMIT @limit`).all(values);
+    return (rows as RepairRecordRow[]).map(toRepair);
+  }
+
+  insertAlert(alert: DamageAlert): boolean {
+    return this.transaction(() => {
+      const resolution = this.db
+        .prepare('SELECT resolved_at, reason FROM alert_resolutions WHERE alert_id = ?')
+        .get(alert.alertId) as { resolved_at: string; reason: string } | undefined;
+      const info = this.db
+        .prepare(
+          `INSERT INTO alerts (alert_id, site, object, digest, backup_id, disk, problem, peers_tried, raised_at, affected,
+             message, state, resolved_at, resolution)
+           VALUES (@alertId, @site, @object, @digest, @backupId, @disk, @problem, @peersTried, @raisedAt, @affected,
+             @message, @state, @resolvedAt, @resolution)
+           ON CONFLICT (alert_id) DO NOTHING`,
+        )
+        .run({
+          ...alert,
+          peersTried: JSON.stringify(PeersTried.parse(alert.peersTried)),
+          affected: JSON.stringify(AffectedRanges.parse(alert.affected)),
+          state: resolution ? 'resolved' : 'open',
+          resolvedAt: resolution?.resolved_at ?? null,
+          resolution: resolution?.reason ?? null,
+        });
+      if (info.changes !== 1) return false;
+      const covered = new Set(alert.affected.map((r) => r.backupId));
+      if (alert.backupId !== null) covered.add(alert.backupId);
+      const cover = this.db.prepare('INSERT INTO alert_backups (alert_id, backup_id, site) VALUES (?, ?, ?) ON CONFLICT DO NOTHING');
+      for (const backupId of covered) cover.run(alert.alertId, backupId, alert.site);
+      return true;
+    });
+  }
+
+  recordAlertResolution(alertId: string, resolvedAt: string, reason: string): boolean {
+    return this.transaction(() => {
+      const info = this.db
+        .prepare('INSERT INTO alert_resolutions (alert_id, resolved_at, reason) VALUES (?, ?, ?) ON CONFLICT (alert_id) DO NOTHING')
+        .run(alertId, resolvedAt, reason);
+      if (info.changes !== 1) return false;
+      this.db
+        .prepare(`UPDATE alerts SET state = 'resolved', resolved_at = ?, resolution = ? WHERE alert_id = ? AND state = 'open'`)
+        .run(resolvedAt, reason, alertId);
+      return true;
+    });
+  }
+
+  getAlert(alertId: string): AlertRow | undefined {
+    const row = this.db.prepare('SELECT * FROM alerts WHERE alert_id = ?').get(alertId) as AlertRecordRow | undefined;
+    return row && toAlert(row);
+  }
+
+  listAlerts(filter: AlertFilter): AlertRow[] {
+    const clause = filter.openOnly ? `WHERE state = 'open'` : '';
+    return (
+      this.db
+        .prepare(`SELECT * FROM alerts ${clause} ORDER BY raised_at DESC, alert_id DESC LIMIT ?`)
+        .all(filter.limit) as AlertRecordRow[]
+    ).map(toAlert);
   }
 
   close(): void {
@@ -480,10 +682,46 @@ function toBackup(r: BackupRecordRow): BackupRow {
     sizeBytes: r.size_bytes,
     disks: parseJsonColumn(BackupDisks, r.disks, `backups.disks of ${r.backup_id}`),
     verifiedAt: r.verified_at,
-    state: BackupStateSchema.parse(r.state),
+    state: r.under_alert === 1 ? 'damaged' : BackupStateSchema.parse(r.state),
     stateAt: r.state_at,
     lockedUntil: r.locked_until,
     prunedAt: r.pruned_at,
     seenAt: r.seen_at,
+  };
+}
+
+function toRepair(r: RepairRecordRow): RepairRecord {
+  return {
+    repairId: r.repair_id,
+    site: r.site,
+    object: DamagedObjectSchema.parse(r.object),
+    digest: r.digest,
+    backupId: r.backup_id,
+    disk: r.disk,
+    problem: r.problem,
+    trigger: RepairTrigger.parse(r.trigger_kind),
+    peer: r.peer,
+    bytes: r.bytes,
+    at: r.at,
+    affected: parseJsonColumn(AffectedRanges, r.affected, `repairs.affected of ${r.repair_id}`),
+  };
+}
+
+function toAlert(r: AlertRecordRow): AlertRow {
+  return {
+    alertId: r.alert_id,
+    site: r.site,
+    object: DamagedObjectSchema.parse(r.object),
+    digest: r.digest,
+    backupId: r.backup_id,
+    disk: r.disk,
+    problem: r.problem,
+    peersTried: parseJsonColumn(PeersTried, r.peers_tried, `alerts.peers_tried of ${r.alert_id}`),
+    raisedAt: r.raised_at,
+    affected: parseJsonColumn(AffectedRanges, r.affected, `alerts.affected of ${r.alert_id}`),
+    message: r.message,
+    state: AlertStateSchema.parse(r.state),
+    resolvedAt: r.resolved_at,
+    resolution: r.resolution,
   };
 }

@@ -23,6 +23,13 @@ import type { StartSnapshotRequest } from '../../shared/rpc/generated/bulwark/v1
 import type { LockBackupRequest } from '../../shared/rpc/generated/bulwark/v1/LockBackupRequest.js';
 import type { LockBackupResponse__Output } from '../../shared/rpc/generated/bulwark/v1/LockBackupResponse.js';
 import type { ListCatalogBackupsRequest } from '../../shared/rpc/generated/bulwark/v1/ListCatalogBackupsRequest.js';
+import type { ListRepairsRequest } from '../../shared/rpc/generated/bulwark/v1/ListRepairsRequest.js';
+import type { ListRepairsResponse__Output } from '../../shared/rpc/generated/bulwark/v1/ListRepairsResponse.js';
+import type { ListAlertsRequest } from '../../shared/rpc/generated/bulwark/v1/ListAlertsRequest.js';
+import type { ListAlertsResponse__Output } from '../../shared/rpc/generated/bulwark/v1/ListAlertsResponse.js';
+import type { GetReplicationStatusResponse__Output } from '../../shared/rpc/generated/bulwark/v1/GetReplicationStatusResponse.js';
+import type { GetStatusRequest } from '../../shared/rpc/generated/bulwark/v1/GetStatusRequest.js';
+import type { GetStatusResponse__Output } from '../../shared/rpc/generated/bulwark/v1/GetStatusResponse.js';
 import { ControllerUnreachableError } from './cli-errors.js';
 import type { ControllerLocation } from './client-config.js';
 
@@ -105,6 +112,22 @@ export class ControllerApi {
   /** One lock job per site. */
   lockBackup(req: LockBackupRequest): Promise<LockBackupResponse__Output> {
     return this.unary<LockBackupRequest, LockBackupResponse__Output>((r, o, cb) => this.client.lockBackup(r, o, cb), req);
+  }
+
+  listRepairs(req: ListRepairsRequest): Promise<ListRepairsResponse__Output> {
+    return this.unary<ListRepairsRequest, ListRepairsResponse__Output>((r, o, cb) => this.client.listRepairs(r, o, cb), req);
+  }
+
+  listAlerts(req: ListAlertsRequest): Promise<ListAlertsResponse__Output> {
+    return this.unary<ListAlertsRequest, ListAlertsResponse__Output>((r, o, cb) => this.client.listAlerts(r, o, cb), req);
+  }
+
+  getReplicationStatus(): Promise<GetReplicationStatusResponse__Output> {
+    return this.unary<object, GetReplicationStatusResponse__Output>((r, o, cb) => this.client.getReplicationStatus(r, o, cb), {});
+  }
+
+  getStatus(req: GetStatusRequest): Promise<GetStatusResponse__Output> {
+    return this.unary<GetStatusRequest, GetStatusResponse__Output>((r, o, cb) => this.client.getStatus(r, o, cb), req);
   }
 
   /** The job, then each change, until it is finished (the stream ends) or fails. */

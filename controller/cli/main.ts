@@ -10,10 +10,14 @@ import { registerBackupCommands } from './commands/backup-commands.js';
 import { registerInventoryCommands } from './commands/inventory-commands.js';
 import { registerJobCommands } from './commands/job-commands.js';
 import { registerKeyCommands } from './commands/key-commands.js';
+import { registerRepairCommands } from './commands/repair-commands.js';
+import { registerReplicationCommand } from './commands/replication-command.js';
 import { registerRestoreCommand } from './commands/restore-command.js';
 import { registerRetentionCommands } from './commands/retention-commands.js';
 import { registerSnapshotCommands } from './commands/snapshot-commands.js';
+import { registerStatusCommand } from './commands/status-command.js';
 import { registerStorageCommands } from './commands/storage-commands.js';
+import { registerStorageTokenCommands } from './commands/storage-token-commands.js';
 import { registerUpCommand } from './up/up-command.js';
 
 function buildProgram(): Command {
@@ -28,14 +32,18 @@ function buildProgram(): Command {
     .exitOverride()
     .showSuggestionAfterError();
   registerUpCommand(program);
+  registerStatusCommand(program);
   registerInventoryCommands(program);
   registerBackupCommands(program);
   registerRestoreCommand(program);
   registerStorageCommands(program);
+  registerReplicationCommand(program);
+  registerRepairCommands(program);
   registerRetentionCommands(program);
   registerSnapshotCommands(program);
   registerJobCommands(program);
   registerKeyCommands(program);
+  registerStorageTokenCommands(program);
   program.addHelpText('after', exitCodesHelp);
   for (const cmd of program.commands) cmd.addHelpText('after', exitCodesHelp);
   return program;

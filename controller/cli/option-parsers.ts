@@ -104,3 +104,55 @@ export function parseUntil(text: string, nowMs = Date.now()): string {
   if (ms <= nowMs) throw new InvalidArgumentError('must be in the future');
   return new Date(ms).toISOString();
 }
+
+/**
+ * `--since`: a duration back from now (`24h`, `7d`), a date (`2027-01-01`, midnight UTC) or an
+ * ISO time with a zone; sent as ISO-8601 UTC.
+ */
+export function parseSince(text: string, nowMs = Date.now()): string {
+  const hint = 'must be a duration back from now (24h, 7d), a date (2027-01-01, UTC) or an ISO time with a zone (2027-01-01T12:00:00Z)';
+  const trimmed = text.trim();
+  let ms: number;
+  const duration = durationMs(trimmed);
+  if (duration !== undefined) {
+    if (duration > MAX_DURATION_MS) throw new InvalidArgumentError('must be at most 100 years back');
+    ms = nowMs - duration;
+  } else if (/^\d{4}-\d{2}-\d{2}$/.test(trimmed)) {
+    ms = Date.parse(`${trimmed}T00:00:00Z`);
+  } else if (z.iso.datetime({ offset: true }).safeParse(trimmed).success) {
+    ms = Date.parse(trimmed);
+  } else {
+    throw new InvalidArgumentError(hint);
+  }
+  if (Number.isNaN(ms)) throw new InvalidArgumentError(hint);
+  return new Date(ms).toISOString();
+}
+
+const BYTE_UNITS = { '': 1, b: 1, k: 1024, kib: 1024, m: 1024 ** 2, mib: 1024 ** 2, g: 1024 ** 3, gib: 1024 ** 3 } as const;
+
+/** A rate in bytes per second: `1048576`, `512KiB`, `10MiB`, `1GiB` (binary units; `/s` optional); at least 1 KiB. */
+export const parseByteRate = zodParser(
+  z
+    .string()
+    .transform((text, ctx) => {
+      const match = /^(\d{1,15}(?:\.\d+)?)\s*([a-z]*)(?:\/s)?$/i.exec(text.trim());
+      const unit = match?.[2]?.toLowerCase() ?? '';
+      if (!match || !(unit in BYTE_UNITS)) {
+        ctx.addIssue({ code: 'custom', message: 'must be bytes per second like 1048576, 512KiB, 10MiB or 1GiB' });
+        return z.NEVER;
+      }
+      return Math.floor(Number(match[1]) * BYTE_UNITS[unit as keyof typeof BYTE_UNITS]);
+    })
+    .pipe(z.number().min(1024, 'must be at least 1024 bytes (1 KiB) per second')),
+);
+
+/** Chunk transfers in flight during a sync: 1 to 32. */
+export const parseConcurrency = zodParser(
+  z
+    .string()
+    .regex(/^\d+$/, 'must be a whole number')
+    .transform(Number)
+    .pipe(z.number().min(1, 'must be at least 1').max(32, 'must be at most 32')),
+);
+
+export const parseSyncMode = zodParser(z.enum(['pull', 'push'], { error: 'must be pull or push' }));

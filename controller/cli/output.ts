@@ -11,6 +11,8 @@ import {
   VerifyResult,
   type PruneDecision,
 } from '../../shared/messages/results.js';
+import type { AffectedRange__Output } from '../../shared/rpc/generated/bulwark/v1/AffectedRange.js';
+import type { Alert__Output } from '../../shared/rpc/generated/bulwark/v1/Alert.js';
 import type { Job__Output } from '../../shared/rpc/generated/bulwark/v1/Job.js';
 
 /** Prints a value as indented JSON on stdout. */
@@ -45,6 +47,67 @@ export function formatBytes(bytes: number): string {
 export function formatTime(iso: string): string {
   if (!iso) return '-';
   return iso.replace('T', ' ').replace(/\.\d+Z$/, 'Z');
+}
+
+/** 192000 → "3m 12s": the two largest units, "0s" for nothing. */
+export function formatDuration(ms: number): string {
+  const units: [string, number][] = [['d', 86_400_000], ['h', 3_600_000], ['m', 60_000], ['s', 1000]];
+  if (ms < 1000) return ms <= 0 ? '0s' : `${Math.round(ms)}ms`;
+  const parts: string[] = [];
+  let rest = ms;
+  for (const [unit, size] of units) {
+    const count = Math.floor(rest / size);
+    if (count > 0 || parts.length > 0) parts.push(`${count}${unit}`);
+    rest -= count * size;
+    if (parts.length === 2) break;
+  }
+  return parts.filter((p, i) => i === 0 || !p.startsWith('0')).join(' ');
+}
+
+/** What a damaged or repaired object is: "chunk 3f2a9c0d11e4b7a2…", "index <backup>/<disk>", "manifest <backup>". */
+export function objectText(o: { object: string; digest: string; backupId: string; disk: string }): string {
+  if (o.object === 'chunk') return `chunk ${o.digest.slice(0, 16)}…`;
+  if (o.object === 'index') return `index ${o.backupId}/${o.disk}`;
+  return `manifest ${o.backupId}`;
+}
+
+/**
+ * The affected ranges, one entry per VM disk: "vm1/disk0 bytes 0-1048575 (2 backups)". At most
+ * `maxRanges` ranges per disk are spelled out.
+ */
+export function affectedTexts(ranges: readonly AffectedRange__Output[], maxRanges = 3): string[] {
+  const byDisk = new Map<string, { spans: Map<string, [number, number]>; backups: Set<string> }>();
+  for (const r of ranges) {
+    const key = `${r.vm}/${r.disk}`;
+    const entry = byDisk.get(key) ?? { spans: new Map<string, [number, number]>(), backups: new Set<string>() };
+    entry.spans.set(`${r.offsetBytes}+${r.lengthBytes}`, [r.offsetBytes, r.lengthBytes]);
+    entry.backups.add(r.backupId);
+    byDisk.set(key, entry);
+  }
+  return [...byDisk].map(([disk, { spans, backups }]) => {
+    const sorted = [...spans.values()].sort((a, b) => a[0] - b[0]);
+    const shown = sorted
+      .slice(0, maxRanges)
+      .map(([offset, length]) => (length > 0 ? `${offset}-${offset + length - 1}` : String(offset)));
+    const more = sorted.length > maxRanges ? ` +${sorted.length - maxRanges} more` : '';
+    const count = `${backups.size} backup${backups.size === 1 ? '' : 's'}`;
+    return `${disk} bytes ${shown.join(', ')}${more} (${count})`;
+  });
+}
+
+/** An alert as a few lines: what, where, since when, what it affects, and its message. */
+export function alertLines(a: Alert__Output): string[] {
+  const peers = a.peersTried.map((p) => `${p.site}: ${p.error}`).join('; ') || 'no peer to ask';
+  const head =
+    a.state === 'open'
+      ? `alert ${a.alertId} at site ${a.site}, raised ${formatTime(a.raisedAt)}`
+      : `alert ${a.alertId} at site ${a.site}, raised ${formatTime(a.raisedAt)}, resolved ${formatTime(a.resolvedAt)}: ${a.resolution}`;
+  return [
+    head,
+    `  ${objectText(a)} ${a.problem} (peers tried: ${peers})`,
+    ...affectedTexts(a.affected).map((t) => `  affects ${t}`),
+    ...(a.message ? [`  ${a.message}`] : []),
+  ];
 }
 
 function parseJsonText(text: string): unknown {
@@ -153,13 +216,17 @@ function resultLines(job: Job__Output): [string, string][] {
     case 'sync': {
       const r = parse(SyncResult);
       if (!r) break;
-      return [
-        ['sync', `${r.sourceSite} → ${r.site}`],
+      const lines: [string, string][] = [
+        ['sync', `${r.sourceSite} → ${r.site} (${r.mode})`],
         ['copied', `${r.copied.length} backup(s): ${r.copied.map((b) => b.backupId).join(', ') || '-'}`],
         ['present', `${r.backupsAlreadyPresent} backup(s) already there`],
         ['chunks', `${r.chunksCopied} copied (${formatBytes(r.bytesCopied)})`],
-        ['duration', `${(r.durationMs / 1000).toFixed(1)} s`],
       ];
+      if (r.backupsPrunedAtReplica > 0) lines.push(['pruned', `${r.backupsPrunedAtReplica} backup(s) pruned at the replica: not copied again`]);
+      if (r.resumes > 0) lines.push(['resumed', `${r.resumes} time(s) after the link failed`]);
+      for (const f of r.failed) lines.push(['not copied', `${f.backupId} (${f.vm}): ${f.error}`]);
+      lines.push(['duration', `${(r.durationMs / 1000).toFixed(1)} s`]);
+      return lines;
     }
     case 'verify': {
       const r = parse(VerifyResult);

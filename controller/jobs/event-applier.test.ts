@@ -158,7 +158,7 @@ describe('EventApplier', () => {
       type: 'job.succeeded',
       outcome: {
         kind: 'sync',
-        result: { sourceSite: 'a', site: 'b', copied: [record('B1', 'a')], backupsAlreadyPresent: 0, chunksCopied: 2, bytesCopied: 2048, durationMs: 5 },
+        result: { sourceSite: 'a', site: 'b', copied: [record('B1', 'a')], backupsAlreadyPresent: 0, backupsPrunedAtReplica: 0, failed: [], chunksCopied: 2, bytesCopied: 2048, resumes: 0, mode: 'pull', durationMs: 5 },
       },
     };
     applier.apply(syncDone);
@@ -234,7 +234,7 @@ describe('EventApplier', () => {
     });
     const sync = (copied: string[]): JobResult => ({
       kind: 'sync',
-      result: { sourceSite: 'a', site: 'b', copied: copied.map((id) => record(id, 'a')), backupsAlreadyPresent: 0, chunksCopied: 0, bytesCopied: 0, durationMs: 1 },
+      result: { sourceSite: 'a', site: 'b', copied: copied.map((id) => record(id, 'a')), backupsAlreadyPresent: 0, backupsPrunedAtReplica: 0, failed: [], chunksCopied: 0, bytesCopied: 0, resumes: 0, mode: 'pull', durationMs: 1 },
     });
     const verify = (over: Partial<VerifyResult>): JobResult => ({
       kind: 'verify',
@@ -347,7 +347,7 @@ describe('EventApplier', () => {
       }
       const { catalog, applier } = withBackups('B1');
       storageJob(catalog, 'V1', 'verify');
-      applier.apply(succeeded('E1', 'V1', 5, verify({ damagedFiles: [{ backupId: 'B1', file: 'root.fidx', problem: 'checksum' }], verifiedAt: at(5) })));
+      applier.apply(succeeded('E1', 'V1', 5, verify({ damagedFiles: [{ backupId: 'B1', file: 'root.fidx', problem: 'checksum', outcome: 'unrepaired', peer: null }], verifiedAt: at(5) })));
       assert.equal(catalog.getBackupCopy('B1', 'a')?.state, 'damaged');
       assert.equal(catalog.getBackupCopy('B1', 'a')?.verifiedAt, null, 'not in verifiedBackupIds: not marked verified');
     });

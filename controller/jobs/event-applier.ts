@@ -11,16 +11,25 @@
  * is ignored for a copy reported present again after it (a sync re-copied it), and a copy
  * reported present after its prune comes back. A pruned copy keeps its row (history) with
  * `prunedAt` set.
+ *
+ * Repairs and damage alerts from storages: a repair is recorded once (its id). An alert marks
+ * the copies it covers at its site damaged as a finding at `raisedAt`; its resolution is a
+ * finding `ok` at the resolution's time, so with verify findings the newest one wins whatever
+ * the order they arrive in. Besides, the catalog reads a copy damaged while any open alert
+ * covers it, so a finding `ok` (a verify, another alert's resolution) never hides an open alert.
+ * A resolution that arrives before its alert is kept, and the alert enters resolved.
  */
 import type { Clock } from '../../shared/clock.js';
 import type { Logger } from '../../shared/log.js';
-import type { JobResult, WorkerEvent } from '../../shared/messages/events.js';
+import type { DamageAlert, JobResult, WorkerEvent } from '../../shared/messages/events.js';
 import type { BackupRecord, LockResult, PruneResult, VerifyResult } from '../../shared/messages/results.js';
 import type { BackupState, Catalog, JobRow, JobState } from '../catalog/catalog.js';
 import type { JobChangeFeed } from './job-change-feed.js';
 
-type JobEvent = Exclude<WorkerEvent, { type: 'inventory' }>;
+type JobEvent = Extract<WorkerEvent, { jobId: string }>;
 type InventoryEvent = Extract<WorkerEvent, { type: 'inventory' }>;
+type RepairEvent = Extract<WorkerEvent, { type: 'repair' }>;
+type AlertResolvedEvent = Extract<WorkerEvent, { type: 'alert.resolved' }>;
 
 const terminal: ReadonlySet<JobState> = new Set(['succeeded', 'failed']);
 
@@ -41,6 +50,9 @@ export class EventApplier {
     const applied = catalog.transaction(() => {
       if (!catalog.recordEvent(event.eventId, clock.nowIso())) return false;
       if (event.type === 'inventory') this.applyInventory(event);
+      else if (event.type === 'repair') this.applyRepair(event);
+      else if (event.type === 'alert.raised') this.applyAlertRaised(event.alert);
+      else if (event.type === 'alert.resolved') this.applyAlertResolved(event);
       else if (this.applyJobEvent(event)) changedJob = event.jobId;
       return true;
     });
@@ -60,6 +72,57 @@ export class EventApplier {
       });
     }
     this.opts.log.info({ site: event.site, worker: event.worker, vms: event.vms.length }, 'inventory applied');
+  }
+
+  private applyRepair(event: RepairEvent): void {
+    const repair = { ...event.repair, at: isoTime(event.repair.at) };
+    const inserted = this.opts.catalog.insertRepair(repair);
+    const log = this.opts.log.child({ repairId: repair.repairId, site: repair.site });
+    if (!inserted) {
+      log.debug('repair recorded before');
+      return;
+    }
+    log.info(
+      { object: repair.object, digest: repair.digest, backupId: repair.backupId, peer: repair.peer, trigger: repair.trigger, bytes: repair.bytes },
+      'repair recorded',
+    );
+  }
+
+  private applyAlertRaised(raised: DamageAlert): void {
+    const { catalog } = this.opts;
+    const alert = { ...raised, raisedAt: isoTime(raised.raisedAt) };
+    const log = this.opts.log.child({ alertId: alert.alertId, site: alert.site });
+    if (!catalog.insertAlert(alert)) {
+      log.debug('alert raised before; nothing changes');
+      return;
+    }
+    const backupIds = coveredBackups(alert);
+    for (const backupId of backupIds) this.recordFinding(backupId, alert.site, 'damaged', alert.raisedAt, false);
+    const row = catalog.getAlert(alert.alertId);
+    if (row?.state === 'resolved' && row.resolvedAt !== null) {
+      // Its resolution came first: apply it now, so the order of the two changes nothing.
+      for (const backupId of backupIds) this.recordFinding(backupId, alert.site, 'ok', row.resolvedAt, false);
+      log.info({ resolvedAt: row.resolvedAt, resolution: row.resolution }, 'alert raised after its resolution: recorded resolved');
+      return;
+    }
+    log.warn({ object: alert.object, digest: alert.digest, backups: backupIds.length, message: alert.message }, 'damage alert raised');
+  }
+
+  private applyAlertResolved(event: AlertResolvedEvent): void {
+    const { catalog } = this.opts;
+    const log = this.opts.log.child({ alertId: event.alertId, site: event.site });
+    const resolvedAt = isoTime(event.at);
+    if (!catalog.recordAlertResolution(event.alertId, resolvedAt, event.reason)) {
+      log.debug('alert resolved before; nothing changes');
+      return;
+    }
+    const alert = catalog.getAlert(event.alertId);
+    if (!alert) {
+      log.info({ reason: event.reason }, 'resolution of an alert not raised yet: kept for when it comes');
+      return;
+    }
+    for (const backupId of coveredBackups(alert)) this.recordFinding(backupId, alert.site, 'ok', resolvedAt, false);
+    log.info({ reason: event.reason }, 'damage alert resolved');
   }
 
   /** Returns whether the job's row changed. */
@@ -182,7 +245,7 @@ export class EventApplier {
 
   private recordVerify(result: VerifyResult, at: string): void {
     const verifiedAt = result.verifiedAt ?? at;
-    const damaged = new Set(result.damagedFiles.map((f) => f.backupId));
+    const damaged = new Set(result.damagedFiles.filter((f) => f.outcome === 'unrepaired').map((f) => f.backupId));
     for (const finding of result.chunks) {
       if (finding.outcome === 'unrepaired') for (const b of finding.backups) damaged.add(b.backupId);
     }
@@ -234,6 +297,13 @@ export class EventApplier {
       catalog.updateBackup(result.backupId, result.site, { lockedUntil: until });
     }
   }
+}
+
+/** The backups whose copies at the alert's site it covers: its own and every affected range's. */
+function coveredBackups(alert: DamageAlert): string[] {
+  const ids = new Set(alert.affected.map((r) => r.backupId));
+  if (alert.backupId !== null) ids.add(alert.backupId);
+  return [...ids];
 }
 
 /** The same instant in the catalog's one format (ISO-8601 UTC with milliseconds), so times compare as strings. */

@@ -150,17 +150,38 @@ describe('JobService', () => {
     configured.twoSites();
     const job = await configured.jobs.startSync({});
     assert.equal(`${job.site}/${job.worker}`, 'b/storage');
-    assert.deepEqual(configured.publisher.sent[0]?.job.params, { source: { site: 'a', address: '127.0.0.1:1001' } });
+    assert.deepEqual(configured.publisher.sent[0]?.job.params, { mode: 'pull', source: { site: 'a', address: '127.0.0.1:1001' }, concurrency: 2 });
 
     const unconfigured = setup();
     unconfigured.twoSites();
     const toA = await unconfigured.jobs.startSync({ toSite: 'a' });
     assert.equal(toA.site, 'a');
-    assert.deepEqual(unconfigured.publisher.sent[0]?.job.params, { source: { site: 'b', address: '127.0.0.1:1002' } });
+    assert.deepEqual(unconfigured.publisher.sent[0]?.job.params, { mode: 'pull', source: { site: 'b', address: '127.0.0.1:1002' }, concurrency: 2 });
     const fromPrimary = await unconfigured.jobs.startSync({});
     assert.equal(fromPrimary.site, 'b', 'the site with agents is the source');
     await rejectsWith(unconfigured.jobs.startSync({ fromSite: 'a', toSite: 'a' }), ValidationError, /to_site: must differ/);
     await rejectsWith(unconfigured.jobs.startSync({ fromSite: 'a', toSite: 'c' }), PreconditionError, /no storage at site c/);
+  });
+
+  it("pushes from the primary's storage for a push pair, with the pair's rate and concurrency unless the request sets its own", async () => {
+    const { jobs, publisher, twoSites } = setup([{ from: 'a', to: 'b', mode: 'push', rateBytesPerSecond: 1 << 20, concurrency: 4 }]);
+    twoSites();
+    const push = await jobs.startSync({});
+    assert.equal(`${push.site}/${push.worker}`, 'a/storage', 'a push runs at the primary');
+    assert.deepEqual(publisher.sent[0]?.job.params, {
+      mode: 'push',
+      target: { site: 'b', address: '127.0.0.1:1002' },
+      rateBytesPerSecond: 1 << 20,
+      concurrency: 4,
+    });
+    const pull = await jobs.startSync({ mode: 'pull', rateBytesPerSecond: 4096, concurrency: 1 });
+    assert.equal(pull.site, 'b');
+    assert.deepEqual(publisher.sent[1]?.job.params, {
+      mode: 'pull',
+      source: { site: 'a', address: '127.0.0.1:1001' },
+      rateBytesPerSecond: 4096,
+      concurrency: 1,
+    });
   });
 
   it('verifies a site with every other storage as a repair peer', async () => {

@@ -1,7 +1,8 @@
 /**
  * Jobs: the controller's half of the job protocol (DESIGN.md §2).
  * - Creating a job resolves who runs it and which storages it talks to (backup, restore and
- *   snapshot management run at the VM's agent, sync at the replica's storage, verify, prune and gc at one site's storage,
+ *   snapshot management run at the VM's agent, sync at the replica's storage (pull) or the
+ *   primary's (push), verify, prune and gc at one site's storage,
  *   a lock at the storage of every site holding a copy), inserts the job row, then publishes it
  *   to the worker's queue and marks it published.
  * - Storage decides what prune removes and what GC sweeps; the controller only chooses where
@@ -26,10 +27,19 @@ import type { BackupRow, Catalog, JobRow, WorkerRow } from '../catalog/catalog.j
 import type { JobChangeFeed } from './job-change-feed.js';
 import type { JobPublisher } from './job-publisher.js';
 
+/** A replication pair (config.replication): the replica `to` keeps copies of `from`'s backups. */
 export interface ReplicationPair {
   readonly from: string;
   readonly to: string;
+  /** pull (default): the sync runs at the replica; push: at the primary. */
+  readonly mode?: SyncMode | undefined;
+  /** A sync every this many ms (the replication scheduler); absent: on demand only. */
+  readonly intervalMs?: number | undefined;
+  readonly rateBytesPerSecond?: number | undefined;
+  readonly concurrency?: number | undefined;
 }
+
+export type SyncMode = 'pull' | 'push';
 
 export interface JobServiceOptions {
   readonly catalog: Catalog;
@@ -80,6 +90,12 @@ export interface RestoreRequest {
 export interface SyncRequest {
   readonly fromSite?: string | undefined;
   readonly toSite?: string | undefined;
+  /** Default: the pair's configured mode, else pull. */
+  readonly mode?: SyncMode | undefined;
+  /** Default: the pair's configured limit, else unlimited. */
+  readonly rateBytesPerSecond?: number | undefined;
+  /** Default: the pair's configured concurrency, else the storage's. */
+  readonly concurrency?: number | undefined;
 }
 
 export interface VerifyRequest {
@@ -205,12 +221,29 @@ export class JobService {
     return this.create('snapshot', { site: vm.site, worker: vm.worker }, vm.name, parsed.data);
   }
 
-  /** A sync: the storage of `toSite` pulls every backup it lacks from the storage of `fromSite`. */
+  /**
+   * A sync of every backup the storage of `toSite` lacks from the storage of `fromSite`: pulled
+   * by the replica (the job runs there), or pushed by the primary. Mode, rate and concurrency
+   * come from the request, else from the configured pair.
+   */
   async startSync(req: SyncRequest): Promise<JobRow> {
     const { from, to } = this.syncPair(req);
+    const configured = this.opts.replication.find((p) => p.from === from && p.to === to);
+    const mode = req.mode ?? configured?.mode ?? 'pull';
+    const rate = req.rateBytesPerSecond ?? configured?.rateBytesPerSecond;
+    const concurrency = req.concurrency ?? configured?.concurrency;
+    const transfer = {
+      ...(rate !== undefined ? { rateBytesPerSecond: rate } : {}),
+      ...(concurrency !== undefined ? { concurrency } : {}),
+    };
+    if (mode === 'push') {
+      const primary = this.onlineStorageWorker(from);
+      const target = this.onlineStorage(to);
+      return this.create('sync', { site: from, worker: primary.id }, null, { mode: 'push', target, ...transfer });
+    }
     const source = this.onlineStorage(from);
     const replica = this.onlineStorageWorker(to);
-    return this.create('sync', { site: to, worker: replica.id }, null, { source });
+    return this.create('sync', { site: to, worker: replica.id }, null, { mode: 'pull', source, ...transfer });
   }
 
   /**
@@ -479,4 +512,20 @@ export class JobService {
       `cannot tell which site to ${action}: choose one (sites with storages: ${sites.join(', ') || 'none'})`,
     );
   }
+}
+
+/**
+ * The pair a sync job copies along, from its row: a pull runs at the replica and names its
+ * source, a push runs at the primary and names its target. Rows from before push existed carry
+ * only `source`. Undefined for a job that is no sync or whose params name no site.
+ */
+export function syncPairOfJob(job: JobRow): { from: string; to: string; mode: SyncMode } | undefined {
+  if (job.kind !== 'sync' || typeof job.params !== 'object' || job.params === null) return undefined;
+  const params = job.params as { mode?: unknown; source?: { site?: unknown }; target?: { site?: unknown } };
+  if (params.mode === 'push') {
+    const to = params.target?.site;
+    return typeof to === 'string' ? { from: job.site, to, mode: 'push' } : undefined;
+  }
+  const from = params.source?.site;
+  return typeof from === 'string' ? { from, to: job.site, mode: 'pull' } : undefined;
 }

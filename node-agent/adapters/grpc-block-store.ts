@@ -26,7 +26,7 @@ import type { GetManifestRequest } from '../../shared/rpc/generated/bulwark/v1/G
 import type { GetManifestResponse__Output } from '../../shared/rpc/generated/bulwark/v1/GetManifestResponse.js';
 import type { BackupSummary__Output } from '../../shared/rpc/generated/bulwark/v1/BackupSummary.js';
 import type { PutChunksResponse__Output } from '../../shared/rpc/generated/bulwark/v1/PutChunksResponse.js';
-import { createBlockStoreClient, putChunksMethod, type BlockStoreClient } from '../../shared/rpc/proto-packages.js';
+import { createBlockStoreClient, putChunksMethod, type BlockStoreClient, type BlockStoreClientOptions } from '../../shared/rpc/proto-packages.js';
 import { encodePutChunksRequest } from './put-chunks-encoding.js';
 import { youngGcEvery } from './young-gc.js';
 import type {
@@ -50,8 +50,12 @@ export class GrpcBlockStore implements BlockStore {
   // Every received message is garbage once its blob has been copied to a chunk thread.
   private readonly collect = youngGcEvery(GC_EVERY_BYTES);
 
-  constructor(readonly address: string) {
-    this.client = createBlockStoreClient(address);
+  /** `options.token`: the bearer token sent with every call, PutChunks streams included. */
+  constructor(
+    readonly address: string,
+    options: BlockStoreClientOptions = {},
+  ) {
+    this.client = createBlockStoreClient(address, options);
   }
 
   info(): Promise<DatastoreInfo> {

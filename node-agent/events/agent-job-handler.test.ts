@@ -75,7 +75,7 @@ describe('agent job handler', () => {
   });
 
   it('refuses storage jobs', async () => {
-    const sync: JobMessage = { jobId: 'j3', attempt: 1, createdAt, kind: 'sync', params: { source: storage } };
+    const sync: JobMessage = { jobId: 'j3', attempt: 1, createdAt, kind: 'sync', params: { mode: 'pull', source: storage, concurrency: 2 } };
     await assert.rejects(handler(sync, ctx), PreconditionError);
   });
 

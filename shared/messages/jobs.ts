@@ -42,10 +42,23 @@ export const RestoreJobParams = z.object({
 });
 export type RestoreJobParams = z.infer<typeof RestoreJobParams>;
 
-export const SyncJobParams = z.object({
-  /** The storage to pull from; the job runs at the replica. */
-  source: StorageRef,
-});
+/** Rate and concurrency of the blob transfer of a sync. */
+const syncTransfer = {
+  /** Token-bucket limit on blob bytes moved per second; absent: unlimited. */
+  rateBytesPerSecond: z.number().int().min(1024, 'must be at least 1024 bytes per second').optional(),
+  /** GetChunks (pull) or PutChunks (push) calls in flight; default 2. */
+  concurrency: z.number().int().min(1, 'must be at least 1').max(32, 'must be at most 32').default(2),
+};
+
+/**
+ * A sync between two sites. `pull` (the default) runs at the replica and reads from `source`
+ * with a read-only credential; `push` runs at the primary and writes to `target` (for a replica
+ * that cannot reach back) with a credential that can add backups and chunks, never delete.
+ */
+export const SyncJobParams = z.discriminatedUnion('mode', [
+  z.object({ mode: z.literal('pull'), source: StorageRef, ...syncTransfer }),
+  z.object({ mode: z.literal('push'), target: StorageRef, ...syncTransfer }),
+]);
 export type SyncJobParams = z.infer<typeof SyncJobParams>;
 
 export const VerifyJobParams = z.object({

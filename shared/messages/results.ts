@@ -51,8 +51,15 @@ export const SyncResult = z.object({
   /** Backups now present at the replica that were not before. */
   copied: z.array(BackupRecord),
   backupsAlreadyPresent: z.number().int().nonnegative(),
+  /** Backups the replica removed under its own retention: never copied again. */
+  backupsPrunedAtReplica: z.number().int().nonnegative().default(0),
+  /** Backups that could not be copied this time (e.g. a chunk no site has intact), and why. */
+  failed: z.array(z.object({ backupId: z.string(), vm: z.string(), error: z.string() })).default([]),
   chunksCopied: z.number().int().nonnegative(),
   bytesCopied: z.number().int().nonnegative(),
+  /** Times the link failed mid-sync and the transfer resumed. */
+  resumes: z.number().int().nonnegative().default(0),
+  mode: z.enum(['pull', 'push']).default('pull'),
   durationMs: z.number().nonnegative(),
 });
 export type SyncResult = z.infer<typeof SyncResult>;
@@ -75,7 +82,16 @@ export const VerifyResult = z.object({
   chunksChecked: z.number().int().nonnegative(),
   bytesChecked: z.number().int().nonnegative(),
   /** Manifests or indexes that failed their own checks. */
-  damagedFiles: z.array(z.object({ backupId: z.string(), file: z.string(), problem: z.string() })),
+  damagedFiles: z.array(
+    z.object({
+      backupId: z.string(),
+      file: z.string(),
+      problem: z.string(),
+      /** 'repaired' with the peer that supplied a good copy, or 'unrepaired'. */
+      outcome: z.enum(['repaired', 'unrepaired']).default('unrepaired'),
+      peer: z.string().nullable().default(null),
+    }),
+  ),
   chunks: z.array(ChunkFinding),
   repaired: z.number().int().nonnegative(),
   unrepaired: z.number().int().nonnegative(),

@@ -37,6 +37,12 @@ export interface JobWorkerOptions {
   readonly site: string;
   readonly worker: string;
   readonly handler: JobHandler;
+  /**
+   * Called once a job's `job.succeeded` event is stored, before the job is acked: what the
+   * worker kept until its result reached the controller may go now. A failure is logged (the
+   * job is still acked: the result is stored).
+   */
+  readonly onSucceeded?: (job: JobMessage, result: JobResult) => Promise<void>;
   readonly log: Logger;
   readonly clock: Clock;
   readonly ackWaitMs?: number;
@@ -166,6 +172,7 @@ export class JobWorker {
       if (outcome.ok) {
         await this.events.publish({ ...base(), type: 'job.succeeded', outcome: outcome.result });
         log.info('job succeeded');
+        await this.opts.onSucceeded?.(job, outcome.result).catch((err: unknown) => log.warn({ err }, 'after-success step failed'));
       } else {
         const err = outcome.err;
         const code = err instanceof AppError ? err.code : 'INTERNAL';

@@ -6,6 +6,7 @@ import {
   NotFoundError,
   PreconditionError,
   UnavailableError,
+  UnrecoverableDamageError,
   ValidationError,
   type ErrorCode,
 } from '../errors.js';
@@ -18,6 +19,7 @@ const toStatus: Record<ErrorCode, grpc.status> = {
   NOT_FOUND: grpc.status.NOT_FOUND,
   ALREADY_EXISTS: grpc.status.ALREADY_EXISTS,
   FAILED_PRECONDITION: grpc.status.FAILED_PRECONDITION,
+  UNAUTHENTICATED: grpc.status.UNAUTHENTICATED,
   PERMISSION_DENIED: grpc.status.PERMISSION_DENIED,
   UNAVAILABLE: grpc.status.UNAVAILABLE,
   DEADLINE_EXCEEDED: grpc.status.DEADLINE_EXCEEDED,
@@ -78,6 +80,8 @@ export function fromServiceError(err: unknown, target: string): AppError {
       return new ChunkMissingError((details.digests as string[] | undefined) ?? [], details);
     case 'PreconditionError':
       return new PreconditionError(message, details);
+    case 'UnrecoverableDamageError':
+      return new UnrecoverableDamageError(message, details);
     default:
       break;
   }

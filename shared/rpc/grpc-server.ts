@@ -30,15 +30,23 @@ export function raiseHttp2ReceiveWindows(): void {
   (http2 as { createServer: unknown }).createServer = patched;
 }
 
+/** Options of `startGrpcServer`. */
+export interface GrpcServerOptions {
+  /** Run on every call of every service, in order, before its handler (e.g. access control). */
+  readonly interceptors?: readonly grpc.ServerInterceptor[];
+}
+
 /** A gRPC server on `host:port` (port 0: any free port); resolves with the bound address. */
 export async function startGrpcServer(
   listen: string,
   register: (server: grpc.Server) => void,
+  options: GrpcServerOptions = {},
 ): Promise<{ server: grpc.Server; address: string }> {
   raiseHttp2ReceiveWindows();
   const server = new grpc.Server({
     'grpc.max_receive_message_length': MAX_MESSAGE_BYTES,
     'grpc.max_send_message_length': MAX_MESSAGE_BYTES,
+    ...(options.interceptors && options.interceptors.length > 0 ? { interceptors: [...options.interceptors] } : {}),
   });
   register(server);
   const port = await new Promise<number>((resolve, reject) => {

@@ -49,6 +49,14 @@ export const dataPlaneChannelOptions: grpc.ChannelOptions = {
   'grpc.max_send_message_length': MAX_MESSAGE_BYTES,
   'grpc.max_receive_message_length': MAX_MESSAGE_BYTES,
   'grpc-node.flow_control_window': 4 * 1024 * 1024,
+  // Reconnect soon after a storage restarts or a link between sites comes back (grpc-js backs off up to 2 minutes by default).
+  'grpc.initial_reconnect_backoff_ms': 250,
+  'grpc.max_reconnect_backoff_ms': 5000,
+  // A link that goes silent without closing (a cut between sites) fails a call within ~30 s,
+  // so syncs resume and repairs move on instead of hanging on a stream (grpc-js servers accept
+  // client pings at any rate).
+  'grpc.keepalive_time_ms': 20_000,
+  'grpc.keepalive_timeout_ms': 10_000,
 };
 
 /**
@@ -59,10 +67,38 @@ export function putChunksMethod(): BlockStoreProto['bulwark']['v1']['BlockStore'
   return blockStorePackage().BlockStore.service.PutChunks;
 }
 
-/** A BlockStore client on an insecure channel (mTLS comes with the security work). */
-export function createBlockStoreClient(address: string): BlockStoreClient {
+/**
+ * A client interceptor that sends `authorization: Bearer <token>` with every call. Call
+ * credentials would need a secure channel; an interceptor works on the insecure ones as well.
+ */
+export function bearerTokenInterceptor(token: string): grpc.Interceptor {
+  const value = `Bearer ${token}`;
+  return (options, nextCall) =>
+    new grpc.InterceptingCall(nextCall(options), {
+      start: (metadata, listener, next) => {
+        metadata.set('authorization', value);
+        next(metadata, listener);
+      },
+    });
+}
+
+/** Options of a data-plane client. */
+export interface BlockStoreClientOptions {
+  /** The bearer token sent with every call (storage `access.clients`); none: anonymous. */
+  readonly token?: string | undefined;
+}
+
+/**
+ * A BlockStore client on an insecure channel (mTLS comes with the security work). With a
+ * token, every call carries it, including the raw PutChunks stream made with `putChunksMethod()`.
+ */
+export function createBlockStoreClient(address: string, options: BlockStoreClientOptions = {}): BlockStoreClient {
   const { BlockStore } = blockStorePackage();
-  return new BlockStore(address, grpc.credentials.createInsecure(), dataPlaneChannelOptions);
+  // A fresh options object: grpc-js deletes `interceptors` from the one it is given.
+  return new BlockStore(address, grpc.credentials.createInsecure(), {
+    ...dataPlaneChannelOptions,
+    ...(options.token === undefined ? {} : { interceptors: [bearerTokenInterceptor(options.token)] }),
+  });
 }
 
 /** A Controller client on an insecure channel. */

@@ -7,8 +7,9 @@ import { z } from 'zod';
 import { describeIssue } from '../../shared/config/load-config.js';
 import { ValidationError } from '../../shared/errors.js';
 import { DIGEST_BYTES } from '../../shared/format/chunk-digest.js';
-import { VmDefinition, type Manifest } from '../../shared/format/manifest.js';
-import { ObjectName, Ulid } from '../../shared/ids.js';
+import { FIDX_HEADER_BYTES } from '../../shared/format/fixed-index.js';
+import { decodeManifest, VmDefinition, type Manifest } from '../../shared/format/manifest.js';
+import { ObjectName, SiteId, Ulid } from '../../shared/ids.js';
 import type { Logger } from '../../shared/log.js';
 import { clientStreamHandler, serverStreamHandler, unaryHandler, writeWithBackpressure } from '../../shared/rpc/grpc-calls.js';
 import type { BackupSummary } from '../../shared/rpc/generated/bulwark/v1/BackupSummary.js';
@@ -16,6 +17,7 @@ import type { BlockStoreHandlers } from '../../shared/rpc/proto-packages.js';
 import type { BackupMarks } from '../datastore/backup-marks.js';
 import type { ChunkIntake } from '../datastore/chunk-intake.js';
 import type { Datastore } from '../datastore/datastore.js';
+import type { HealContext, RepairService } from '../repair/repair-service.js';
 
 /** Most digests one FindMissing or GetChunks call may carry. */
 export const MAX_DIGESTS_PER_CALL = 16384;
@@ -135,10 +137,33 @@ export interface BlockStoreServiceDeps {
   readonly datastore: Datastore;
   readonly site: string;
   readonly log: Logger;
+  /** Heals what a read finds damaged or missing from peer sites; absent: reads fail on damage. */
+  readonly repair?: RepairService;
+}
+
+const SiteList = z.array(SiteId).max(64, 'at most 64 sites');
+
+/**
+ * How reads of stored objects go: through the repair service when there is one (a damaged copy
+ * is healed from a peer first, except from the sites the asker excludes), else straight from the
+ * datastore. A read asked by a peer (it names sites to exclude) is a sync's or a peer's repair.
+ */
+function storedReads(datastore: Datastore, repair: RepairService | undefined) {
+  const context = (excludeSites: readonly string[]): HealContext => ({ trigger: excludeSites.length > 0 ? 'sync' : 'read', excludeSites });
+  return {
+    chunk: (digest: Buffer, excludeSites: readonly string[]): Promise<Buffer> =>
+      repair ? repair.readChunk(digest, context(excludeSites)) : datastore.readBlobChecked(digest),
+    manifest: (backupId: string, excludeSites: readonly string[]): Promise<Buffer> =>
+      repair ? repair.readManifest(backupId, context(excludeSites)) : datastore.readManifestFile(backupId),
+    index: (backupId: string, disk: string, excludeSites: readonly string[]): Promise<Buffer> =>
+      repair ? repair.readIndex(backupId, disk, context(excludeSites)) : datastore.readIndexFile(backupId, disk),
+  };
 }
 
 /** The BlockStore handlers over one datastore. */
-export function createBlockStoreService({ datastore, site, log }: BlockStoreServiceDeps): BlockStoreHandlers {
+export function createBlockStoreService({ datastore, site, log, repair }: BlockStoreServiceDeps): BlockStoreHandlers {
+  const reads = storedReads(datastore, repair);
+  const summary = (m: Manifest): BackupSummary => ({ ...backupSummary(m, datastore.marksOf(m.backupId)), damage: repair?.journal.damageOf(m.backupId) ?? '' });
   return {
     GetDatastoreInfo: unaryHandler(log, () =>
       Promise.resolve({
@@ -160,7 +185,8 @@ export function createBlockStoreService({ datastore, site, log }: BlockStoreServ
       let intake: ChunkIntake | undefined;
       try {
         for await (const msg of call as AsyncIterable<{ sessionId: string; digest: Buffer; blob: Buffer }>) {
-          intake ??= datastore.chunkIntake(parseRequest(SessionId, msg.sessionId));
+          // No session: a push-mode sync, which imports the backup afterwards (ImportBackup).
+          intake ??= datastore.chunkIntake(msg.sessionId === '' ? undefined : parseRequest(SessionId, msg.sessionId));
           checkDigests([msg.digest], 'digest');
           await intake.accept(msg.digest, msg.blob);
         }
@@ -180,11 +206,12 @@ export function createBlockStoreService({ datastore, site, log }: BlockStoreServ
 
     GetChunks: serverStreamHandler(log, async (req, call) => {
       checkDigests(req.digests, 'digests');
+      const excludeSites = parseRequest(SiteList, req.excludeSites);
       const gone = callGone(call);
       // Read a few blobs ahead of the one being sent; results are wrapped so none is left unhandled.
       type Read = { digest: Buffer; blob: Buffer } | { err: unknown };
       const read = (digest: Buffer): Promise<Read> =>
-        datastore.readBlobChecked(digest).then(
+        reads.chunk(digest, excludeSites).then(
           (blob) => ({ digest, blob }),
           (err: unknown) => ({ err }),
         );
@@ -222,7 +249,7 @@ export function createBlockStoreService({ datastore, site, log }: BlockStoreServ
     CommitBackup: unaryHandler(log, async (req) => {
       const { sessionId, statsJson, contentHmac } = parseRequest(CommitBackupRequest, req);
       const manifest = await datastore.commitBackup(sessionId, statsJson, contentHmac);
-      return { backup: backupSummary(manifest, datastore.marksOf(manifest.backupId)) };
+      return { backup: summary(manifest) };
     }),
 
     AbortBackup: unaryHandler(log, async (req) => {
@@ -232,15 +259,55 @@ export function createBlockStoreService({ datastore, site, log }: BlockStoreServ
 
     ListBackups: unaryHandler(log, (req) => {
       const vm = req.vm === '' ? undefined : parseRequest(ObjectName, req.vm);
-      return Promise.resolve({ backups: datastore.catalog.list(vm).map((m) => backupSummary(m, datastore.marksOf(m.backupId))) });
+      return Promise.resolve({ backups: datastore.catalog.list(vm).map(summary) });
     }),
 
     GetManifest: unaryHandler(log, async (req) => ({
-      manifest: await datastore.readManifestFile(parseRequest(Ulid, req.backupId)),
+      manifest: await reads.manifest(parseRequest(Ulid, req.backupId), parseRequest(SiteList, req.excludeSites)),
     })),
 
+    // Push-mode sync. The first message carries the manifest, later ones each disk's index in
+    // parts (bounded by the sizes the manifest implies). A stream with the manifest alone only
+    // asks: the answer has the backup when it is here, pruned_here when this datastore removed
+    // it, neither when it is wanted (every real import carries at least one index header).
+    ImportBackup: clientStreamHandler(log, async (call) => {
+      let manifestFile: Buffer | undefined;
+      let manifest: Manifest | undefined;
+      const parts = new Map<string, { file: Buffer[]; bytes: number; limit: number }>();
+      for await (const msg of call as AsyncIterable<{ manifest: Buffer; disk: string; indexPart: Buffer }>) {
+        if (!manifest) {
+          if (msg.manifest.length === 0) throw new ValidationError('manifest', 'required on the first message');
+          manifestFile = msg.manifest;
+          manifest = decodeManifest(msg.manifest, 'manifest offered by ImportBackup');
+          continue;
+        }
+        if (msg.manifest.length > 0) throw new ValidationError('manifest', 'only on the first message');
+        const disk = parseRequest(ObjectName, msg.disk);
+        let entry = parts.get(disk);
+        if (!entry) {
+          const described = manifest.disks.find((d) => d.name === disk);
+          if (!described) throw new ValidationError('disk', `${disk} is not a disk of backup ${manifest.backupId}`);
+          entry = { file: [], bytes: 0, limit: FIDX_HEADER_BYTES + described.chunkCount * DIGEST_BYTES };
+          parts.set(disk, entry);
+        }
+        entry.bytes += msg.indexPart.length;
+        if (entry.bytes > entry.limit) throw new ValidationError('index_part', `the index of disk ${disk} is larger than its manifest allows (${entry.limit} bytes)`);
+        entry.file.push(msg.indexPart);
+      }
+      if (!manifest || !manifestFile) throw new ValidationError('manifest', 'the stream carried no message');
+      if (parts.size === 0) {
+        const here = datastore.catalog.get(manifest.backupId);
+        if (here) return { backup: summary(here), imported: false, prunedHere: false };
+        return { backup: null, imported: false, prunedHere: datastore.prunedLog.has(manifest.backupId) };
+      }
+      const files = new Map([...parts].map(([disk, entry]) => [disk, Buffer.concat(entry.file)]));
+      const outcome = await datastore.importBackup(manifestFile, files);
+      if (outcome.prunedHere) return { backup: null, imported: false, prunedHere: true };
+      return { backup: summary(outcome.manifest), imported: outcome.imported, prunedHere: false };
+    }),
+
     GetIndex: serverStreamHandler(log, async (req, call) => {
-      const file = await datastore.readIndexFile(parseRequest(Ulid, req.backupId), parseRequest(ObjectName, req.disk));
+      const file = await reads.index(parseRequest(Ulid, req.backupId), parseRequest(ObjectName, req.disk), parseRequest(SiteList, req.excludeSites));
       const gone = callGone(call);
       for (let offset = 0; offset < file.length && !call.cancelled; offset += INDEX_PART_BYTES) {
         await Promise.race([writeWithBackpressure(call, { data: file.subarray(offset, offset + INDEX_PART_BYTES) }), gone]);

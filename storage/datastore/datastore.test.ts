@@ -231,22 +231,29 @@ describe('Datastore', () => {
     assert.equal(await store.chunks.put(digest, encodeBlob(plain)), 'present');
   });
 
-  it('ignores and cleans leftovers of a crashed commit and stray temp files', async () => {
+  it('cleans leftovers of a crashed commit and stray temp files, and keeps a backup that lost its manifest for repair', async () => {
     const store = await open();
     const disk = chunkDisk(makeDiskImage(300_000, 11), CHUNK);
     const sessionId = await sessionOf(store, spec({ disks: [{ name: 'root', sizeBytes: 300_000 }] }));
     await putAll(store, disk);
     await uploadIndex(store, sessionId, 'root', disk);
-    // A commit that crashed after writing the index but before the manifest.
-    const strayDir = join(dir, 'backups', 'vm1', newId());
-    await mkdir(strayDir, { recursive: true });
-    await writeFile(join(strayDir, 'root.fidx'), Buffer.alloc(200));
+    // A commit that crashed while building its directory in tmp/.
+    const staged = join(dir, 'tmp', `commit-${newId()}-0001`);
+    await mkdir(staged, { recursive: true });
+    await writeFile(join(staged, 'root.fidx'), Buffer.alloc(200));
     await writeFile(join(dir, 'tmp', '.manifest.json.abc.tmp'), 'half');
+    // Commits never leave a directory without a manifest in backups/: one there lost its manifest.
+    const lostId = newId();
+    const lost = join(dir, 'backups', 'vm1', lostId);
+    await mkdir(lost, { recursive: true });
+    await writeFile(join(lost, 'root.fidx'), Buffer.alloc(200));
 
     const reopened = await open();
     assert.equal(reopened.catalog.size, 0);
-    assert.ok(!existsSync(strayDir));
+    assert.ok(existsSync(join(lost, 'root.fidx')), 'a backup that lost its manifest is kept');
+    assert.deepEqual(reopened.damagedAtOpen, [{ vm: 'vm1', backupId: lostId, file: 'manifest.json', disk: null, problem: 'missing' }]);
     assert.deepEqual(await readdir(join(dir, 'tmp')), []);
+    await rm(lost, { recursive: true });
     // The open session survived the restart and can still commit.
     assert.equal(reopened.session(sessionId).indexed.get('root')?.chunkCount, disk.chunkCount);
     const manifest = await reopened.commitBackup(sessionId, {});

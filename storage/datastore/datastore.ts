@@ -6,19 +6,21 @@
  *   chunks/ab/cd/<64 hex>          one blob per chunk (ChunkStore)
  *   backups/<vm>/<backupId>/       <disk>.fidx files, then manifest.json LAST; verified.json, lock.json
  *   sessions/<sessionId>/          session.json, uploaded <disk>.fidx, chunks.log of an open upload
- *   tmp/  quarantine/              staging for atomic writes and deletions; damaged blobs kept aside
+ *   tmp/  quarantine/              staging for atomic writes, commits and deletions; damaged files kept aside
+ *   pruned.log                     backups removed under this site's retention (a sync never brings them back)
  *
  * Key rules: every file is written through tmp/ (fsync, rename, directory fsync). A backup
- * exists once its manifest does: a backup directory without one is the leftover of a crashed
- * commit, ignored and removed at startup; a backup is deleted by renaming its whole directory
- * into tmp/ first. A commit refuses unless every referenced chunk is durable. Sessions are keyed
+ * directory is built in tmp/ (indexes, then the manifest) and renamed into backups/ whole, so a
+ * crashed commit leaves nothing there; a backup directory without a manifest is therefore damage
+ * (a lost manifest), kept and reported for repair, never removed. A backup is deleted by renaming
+ * its whole directory into tmp/ first. Damaged files are moved to quarantine/, never overwritten. A commit refuses unless every referenced chunk is durable. Sessions are keyed
  * by job id + attempt: a job attempt that already committed gets its backup back instead of a
  * second one. A locked backup cannot be deleted before its lock ends, on this storage's clock.
  * Garbage collection keeps every chunk a manifest, an open session or a running import uses.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { Clock } from '../../shared/clock.js';
 import { ChunkMissingError, ConfigError, CorruptDataError, NotFoundError, PreconditionError, ValidationError } from '../../shared/errors.js';
 import { DIGEST_BYTES, digestHex, isZeroDigest } from '../../shared/format/chunk-digest.js';
@@ -45,6 +47,7 @@ import type { ChunkStore } from './chunk-store.js';
 import { DATASTORE_VERSION, decodeDatastoreFile, encodeDatastoreFile } from './datastore-file.js';
 import { FsChunkStore } from './fs-chunk-store.js';
 import { IndexUpload } from './index-upload.js';
+import { PrunedLog, prunedDirName } from './pruned-log.js';
 
 const SKELETON = ['chunks', 'backups', 'sessions', 'tmp', 'quarantine'] as const;
 const MANIFEST_FILE = 'manifest.json';
@@ -78,6 +81,17 @@ export interface BackupDir {
   readonly vm: string;
   readonly backupId: string;
   readonly dir: string;
+}
+
+/** A manifest or index found damaged or missing: what repair heals from a peer. */
+export interface DamagedFile {
+  readonly vm: string;
+  readonly backupId: string;
+  /** 'manifest.json' or '<disk>.fidx'. */
+  readonly file: string;
+  /** The disk of an index; null for the manifest. */
+  readonly disk: string | null;
+  readonly problem: string;
 }
 
 export interface OpenDatastoreOptions {
@@ -121,6 +135,8 @@ export class Datastore {
   private gc: GcMarks | undefined;
   private readonly tmpDir: string;
   private lock: Promise<unknown> = Promise.resolve();
+  /** Manifests found damaged or missing when the datastore opened, for repair to heal. */
+  readonly damagedAtOpen: DamagedFile[] = [];
 
   private constructor(
     readonly dir: string,
@@ -128,6 +144,8 @@ export class Datastore {
     readonly chunks: ChunkStore,
     private readonly clock: Clock,
     private readonly log: Logger,
+    /** Backups this datastore removed under its own retention: never imported again (pruned-log.ts). */
+    readonly prunedLog: PrunedLog,
   ) {
     this.tmpDir = join(dir, 'tmp');
     this.blobChecker = new BlobChecker(info.keyFingerprint, info.chunkSizeBytes);
@@ -169,12 +187,17 @@ export class Datastore {
     }
     for (const name of SKELETON) await mkdir(join(dir, name), { recursive: true });
     const chunks = new FsChunkStore(join(dir, 'chunks'), join(dir, 'tmp'), join(dir, 'quarantine'), clock);
+    const storeLog = log.child({ datastoreId: body.id });
+    // Before recover() empties tmp/: a removal a crash interrupted is recorded from its leftover.
+    const prunedLog = await PrunedLog.open(dir, join(dir, 'tmp'), clock, storeLog);
+    await prunedLog.recordLeftovers();
     const store = new Datastore(
       dir,
       { id: body.id, formatVersion: DATASTORE_VERSION, chunkSizeBytes: body.chunkSizeBytes, keyFingerprint: body.keyFingerprint },
       chunks,
       clock,
-      log.child({ datastoreId: body.id }),
+      storeLog,
+      prunedLog,
     );
     await store.recover();
     return store;
@@ -183,17 +206,22 @@ export class Datastore {
   /** Startup: empty tmp/, load committed backups, drop commit leftovers, reload open sessions. */
   private async recover(): Promise<void> {
     for (const name of await listDir(this.tmpDir)) await rm(join(this.tmpDir, name), { recursive: true, force: true });
-    let damaged = 0;
-    for (const entry of await this.scanBackupDirs({ removeStray: true })) {
+    for (const entry of await this.scanAllBackupDirs()) {
+      if (!entry.hasManifest) {
+        this.damagedAtOpen.push({ vm: entry.vm, backupId: entry.backupId, file: MANIFEST_FILE, disk: null, problem: 'missing' });
+        this.log.warn({ backupId: entry.backupId, vm: entry.vm }, 'backup directory without a manifest: left for repair');
+        continue;
+      }
       try {
         const manifest = await this.readManifestAt(entry);
         this.catalog.add(manifest);
         this.marksById.set(manifest.backupId, await this.readMarks(entry));
       } catch (err) {
-        damaged++;
-        this.log.warn({ err, backupId: entry.backupId, vm: entry.vm }, 'damaged manifest left for verify');
+        this.damagedAtOpen.push({ vm: entry.vm, backupId: entry.backupId, file: MANIFEST_FILE, disk: null, problem: problemOf(err) });
+        this.log.warn({ err, backupId: entry.backupId, vm: entry.vm }, 'damaged manifest left for repair');
       }
     }
+    const damaged = this.damagedAtOpen.length;
     const sessionsDir = join(this.dir, 'sessions');
     for (const sessionId of await listDir(sessionsDir)) {
       const sessionDir = join(sessionsDir, sessionId);
@@ -227,31 +255,38 @@ export class Datastore {
     this.log.info({ backups: this.catalog.size, damaged, sessions: this.sessions.size }, 'datastore opened');
   }
 
-  /**
-   * Every backups/<vm>/<backupId>/ that has a manifest file (sound or not). Directories without
-   * one are leftovers of a crashed commit: never backups, removed when `removeStray`.
-   */
-  async scanBackupDirs(options: { removeStray?: boolean } = {}): Promise<BackupDir[]> {
+  /** Every backups/<vm>/<backupId>/ that has a manifest file (sound or not). */
+  async scanBackupDirs(): Promise<BackupDir[]> {
+    return (await this.scanAllBackupDirs()).filter((e) => e.hasManifest);
+  }
+
+  /** Every backups/<vm>/<backupId>/, with whether its manifest file exists (one without is damage). */
+  async scanAllBackupDirs(): Promise<(BackupDir & { readonly hasManifest: boolean })[]> {
     const root = join(this.dir, 'backups');
-    const found: BackupDir[] = [];
+    const found: (BackupDir & { hasManifest: boolean })[] = [];
     for (const vm of (await listDir(root)).sort()) {
       for (const backupId of (await listDir(join(root, vm))).sort()) {
         const dir = join(root, vm, backupId);
         const hasManifest = await stat(join(dir, MANIFEST_FILE)).then(
-          (s) => s.isFile(),
+          (st) => st.isFile(),
           () => false,
         );
-        if (hasManifest) {
-          found.push({ vm, backupId, dir });
-        } else if (options.removeStray === true && (await readOptional(join(dir, LOCK_FILE))) !== undefined) {
-          this.log.warn({ vm, backupId }, 'backup directory has a lock but no manifest: left alone');
-        } else if (options.removeStray === true) {
-          this.log.info({ vm, backupId }, 'removing backup directory without manifest (crashed commit)');
-          await rm(dir, { recursive: true, force: true });
-        }
+        found.push({ vm, backupId, dir, hasManifest });
       }
     }
     return found;
+  }
+
+  /** The directory of a backup by id, committed or not (a lost manifest); undefined when there is none. */
+  async findBackupDir(backupId: string): Promise<BackupDir | undefined> {
+    const known = this.catalog.get(backupId);
+    if (known) return { vm: known.vm, backupId, dir: this.backupDir(known.vm, backupId) };
+    const root = join(this.dir, 'backups');
+    for (const vm of await listDir(root)) {
+      const dir = join(root, vm, backupId);
+      if (await stat(dir).then((st) => st.isDirectory(), () => false)) return { vm, backupId, dir };
+    }
+    return undefined;
   }
 
   /**
@@ -497,13 +532,18 @@ export class Datastore {
   /**
    * Adds a backup made elsewhere (site sync): same id, same manifest bytes. Checks the files and
    * that every chunk is here; writes the indexes, then the manifest LAST. A backup already
-   * present is left alone.
+   * present is left alone, and so is one this datastore removed (`prunedHere`: its retention is
+   * its own, a sync never brings a pruned backup back).
    */
-  async importBackup(manifestFile: Buffer, indexFiles: ReadonlyMap<string, Buffer>): Promise<{ manifest: Manifest; imported: boolean }> {
+  async importBackup(
+    manifestFile: Buffer,
+    indexFiles: ReadonlyMap<string, Buffer>,
+  ): Promise<{ manifest: Manifest; imported: boolean; prunedHere: boolean }> {
     return this.exclusive(async () => {
       const manifest = decodeManifest(manifestFile);
       const existing = this.catalog.get(manifest.backupId);
-      if (existing) return { manifest: existing, imported: false };
+      if (existing) return { manifest: existing, imported: false, prunedHere: false };
+      if (this.prunedLog.has(manifest.backupId)) return { manifest, imported: false, prunedHere: true };
       if ((manifest.keyFingerprint ?? null) !== this.info.keyFingerprint) {
         throw new PreconditionError(
           `backup ${manifest.backupId} was written for key ${manifest.keyFingerprint ?? '(none: unencrypted)'}, this datastore is for ${
@@ -523,7 +563,7 @@ export class Datastore {
       await this.requireChunks(indexes, { backupId: manifest.backupId });
       await this.writeBackup(manifest, manifestFile, indexFiles);
       this.log.info({ backupId: manifest.backupId, vm: manifest.vm }, 'backup imported');
-      return { manifest, imported: true };
+      return { manifest, imported: true, prunedHere: false };
     });
   }
 
@@ -537,26 +577,36 @@ export class Datastore {
   }
 
   /**
-   * Index files first, the manifest last: its presence is what makes the backup exist. While a
-   * garbage collection runs, the new backup's chunks are marked before the caller drops its
-   * session or hold, so the collector never sees them unreferenced.
+   * Builds the backup directory in tmp/ (indexes, then the manifest, all durable) and renames it
+   * into backups/<vm>/ in one step: a crash leaves no half-written backup there. A directory
+   * already at that place (a backup whose manifest was lost) is moved to quarantine, never
+   * deleted. While a garbage collection runs, the new backup's chunks are marked before the
+   * caller drops its session or hold, so the collector never sees them unreferenced.
    */
   private async writeBackup(manifest: Manifest, manifestFile: Buffer, indexFiles: ReadonlyMap<string, Buffer>): Promise<void> {
     const dir = this.backupDir(manifest.vm, manifest.backupId);
     if ((await readOptional(join(dir, LOCK_FILE))) !== undefined) {
       throw new PreconditionError(`backup directory ${manifest.backupId} holds a lock: refusing to replace it`, { backupId: manifest.backupId });
     }
-    await rm(dir, { recursive: true, force: true });
-    await mkdir(dir, { recursive: true });
-    await fsyncDir(join(this.dir, 'backups', manifest.vm));
-    await fsyncDir(join(this.dir, 'backups'));
-    for (const disk of manifest.disks) {
-      const file = indexFiles.get(disk.name);
-      if (!file) throw new PreconditionError(`index of disk ${disk.name} missing`);
-      await writeFileAtomic(join(dir, `${disk.name}.fidx`), file, { tmpDir: this.tmpDir, syncDir: false });
+    const staged = join(this.tmpDir, `commit-${manifest.backupId}-${randomBytes(4).toString('hex')}`);
+    await mkdir(staged);
+    try {
+      for (const disk of manifest.disks) {
+        const file = indexFiles.get(disk.name);
+        if (!file) throw new PreconditionError(`index of disk ${disk.name} missing`);
+        await writeFileAtomic(join(staged, `${disk.name}.fidx`), file, { tmpDir: this.tmpDir, syncDir: false });
+      }
+      await writeFileAtomic(join(staged, MANIFEST_FILE), manifestFile, { tmpDir: this.tmpDir, syncDir: false });
+      await fsyncDir(staged);
+      const vmDir = join(this.dir, 'backups', manifest.vm);
+      if ((await mkdir(vmDir, { recursive: true })) !== undefined) await fsyncDir(join(this.dir, 'backups'));
+      if (await stat(dir).then(() => true, () => false)) await this.quarantinePath(dir, `${manifest.backupId}`, 'replaced by a sound copy of the backup');
+      await rename(staged, dir);
+      await fsyncDir(vmDir);
+    } catch (err) {
+      await rm(staged, { recursive: true, force: true });
+      throw err;
     }
-    await fsyncDir(dir);
-    await writeFileAtomic(join(dir, MANIFEST_FILE), manifestFile, { tmpDir: this.tmpDir });
     this.catalog.add(manifest);
     this.marksById.set(manifest.backupId, { verifiedAt: null, lock: null });
     const gc = this.gc;
@@ -715,6 +765,85 @@ export class Datastore {
     });
   }
 
+  /**
+   * Moves a damaged file or directory to quarantine/<name>.<ms> with a .reason file beside it,
+   * durably: damaged data is kept aside for inspection, never deleted or overwritten in place.
+   */
+  private async quarantinePath(path: string, name: string, problem: string): Promise<void> {
+    const target = join(this.dir, 'quarantine', `${name}.${this.clock.nowMs()}.${randomBytes(3).toString('hex')}`);
+    try {
+      await rename(path, target);
+    } catch (err) {
+      if (isNotFound(err)) return;
+      throw err;
+    }
+    await writeFileAtomic(`${target}.reason`, Buffer.from(`${problem}\n`), { tmpDir: this.tmpDir });
+    await fsyncDir(dirname(path));
+  }
+
+  /** The manifest file of a backup by id, after its own checks; NotFoundError when missing, CorruptDataError when damaged. */
+  async readManifestChecked(backupId: string): Promise<{ readonly entry: BackupDir; readonly file: Buffer; readonly manifest: Manifest }> {
+    const entry = await this.findBackupDir(backupId);
+    if (!entry) throw new NotFoundError('backup', backupId);
+    const file = await readOptional(join(entry.dir, MANIFEST_FILE));
+    if (file === undefined) throw new NotFoundError('manifest of backup', backupId);
+    const what = `manifest of backup ${backupId}`;
+    const manifest = decodeManifest(file, what);
+    if (manifest.backupId !== entry.backupId || manifest.vm !== entry.vm) throw new CorruptDataError(what, 'does not match its directory');
+    return { entry, file, manifest };
+  }
+
+  /** The .fidx file of one disk of a committed backup, checked against its manifest (NotFoundError, CorruptDataError). */
+  async readIndexChecked(backupId: string, disk: string): Promise<Buffer> {
+    const manifest = this.backup(backupId);
+    const described = manifest.disks.find((d) => d.name === disk);
+    if (!described) throw new NotFoundError(`disk of backup ${backupId}`, disk);
+    const file = await this.readIndexFileAt({ vm: manifest.vm, backupId, dir: this.backupDir(manifest.vm, backupId) }, disk);
+    const what = `index of disk ${disk} of backup ${backupId}`;
+    decodeFixedIndex(file, what);
+    if (fixedIndexFileSha256(file) !== described.indexSha256) throw new CorruptDataError(what, 'does not match the manifest');
+    return file;
+  }
+
+  /**
+   * Puts a good manifest (from a peer) in place of a lost or damaged one: it must decode, name
+   * this backup's directory and this datastore's key; the damaged file goes to quarantine. The
+   * backup joins the catalog. Its indexes are checked separately (readIndexChecked).
+   */
+  async replaceManifest(entry: BackupDir, file: Buffer, problem: string): Promise<Manifest> {
+    return this.exclusive(async () => {
+      const what = `manifest of backup ${entry.backupId} from a peer`;
+      const manifest = decodeManifest(file, what);
+      if (manifest.backupId !== entry.backupId || manifest.vm !== entry.vm) throw new CorruptDataError(what, 'names another backup');
+      if ((manifest.keyFingerprint ?? null) !== this.info.keyFingerprint) throw new CorruptDataError(what, 'was written for another key');
+      const path = join(entry.dir, MANIFEST_FILE);
+      await this.quarantinePath(path, `${entry.backupId}.${MANIFEST_FILE}`, problem);
+      await writeFileAtomic(path, file, { tmpDir: this.tmpDir });
+      if (!this.catalog.get(manifest.backupId)) {
+        this.catalog.add(manifest);
+        this.marksById.set(manifest.backupId, await this.readMarks(entry));
+      }
+      this.log.info({ backupId: entry.backupId, problem }, 'manifest replaced by a good copy');
+      return manifest;
+    });
+  }
+
+  /** Puts a good index (from a peer) in place of a lost or damaged one; it must match the manifest. */
+  async replaceIndex(backupId: string, disk: string, file: Buffer, problem: string): Promise<void> {
+    await this.exclusive(async () => {
+      const manifest = this.backup(backupId);
+      const described = manifest.disks.find((d) => d.name === disk);
+      if (!described) throw new NotFoundError(`disk of backup ${backupId}`, disk);
+      const what = `index of disk ${disk} of backup ${backupId} from a peer`;
+      if (fixedIndexFileSha256(file) !== described.indexSha256) throw new CorruptDataError(what, 'does not match the manifest');
+      decodeFixedIndex(file, what);
+      const path = join(this.backupDir(manifest.vm, backupId), `${disk}.fidx`);
+      await this.quarantinePath(path, `${backupId}.${disk}.fidx`, problem);
+      await writeFileAtomic(path, file, { tmpDir: this.tmpDir });
+      this.log.info({ backupId, disk, problem }, 'index replaced by a good copy');
+    });
+  }
+
   /** Backups that open sessions build on (their parents): not to be deleted while those run. */
   openSessionParents(): Set<string> {
     const parents = new Set<string>();
@@ -742,15 +871,30 @@ export class Datastore {
         throw new PreconditionError(`backup ${backupId} is the parent of an open backup session: not deleted now`, { backupId });
       }
       const dir = this.backupDir(manifest.vm, backupId);
-      const doomed = join(this.tmpDir, `pruned-${backupId}-${randomBytes(4).toString('hex')}`);
+      const doomed = join(this.tmpDir, prunedDirName(backupId, randomBytes(4).toString('hex')));
       await rename(dir, doomed);
       await fsyncDir(join(this.dir, 'backups', manifest.vm));
+      // Recorded only once out of backups/ durably; a crash before the record leaves the
+      // directory in tmp/, which the next open records (pruned-log.ts).
+      await fsyncDir(this.tmpDir);
+      try {
+        await this.prunedLog.record({ backupId, vm: manifest.vm, originDatastoreId: manifest.datastoreId });
+      } catch (err) {
+        // Not recorded: put the backup back (present and unrecorded); failing that, the next open records it.
+        await rename(doomed, dir).then(() => fsyncDir(join(this.dir, 'backups', manifest.vm)), () => undefined);
+        throw err;
+      }
       this.catalog.remove(backupId);
       this.marksById.delete(backupId);
       await rm(doomed, { recursive: true, force: true });
       this.log.info({ backupId, vm: manifest.vm }, 'backup removed');
     });
   }
+}
+
+function problemOf(err: unknown): string {
+  if (err instanceof CorruptDataError && typeof err.details.problem === 'string') return err.details.problem;
+  return err instanceof Error ? err.message : String(err);
 }
 
 /** The non-zero digests of an index, as hex. */

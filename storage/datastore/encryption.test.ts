@@ -79,7 +79,7 @@ describe('encryption at storage', () => {
     assert.equal(manifest.keyFingerprint, keys.fingerprint);
     assert.match(manifest.contentHmac ?? '', /^[0-9a-f]{64}$/);
     assert.ok((await restoreOverWire(enc.client, backup.backupId, 'root', codec)).equals(image));
-    const verified = await runVerify({ datastore: enc.datastore, site: 'site-a', repair: false, peers: [], clock, log });
+    const verified = await runVerify({ datastore: enc.datastore, site: 'site-a', repair: false, clock, log });
     assert.deepEqual(verified.verifiedBackupIds, [backup.backupId]);
     assert.equal(verified.chunks.length, 0);
   });
@@ -136,7 +136,7 @@ describe('encryption at storage', () => {
     const bytes = await readFile(path);
     bytes[40] = (bytes[40] ?? 0) ^ 0xff;
     await writeFile(path, bytes);
-    const result = await runVerify({ datastore: enc.datastore, site: 'site-a', repair: false, peers: [], clock, log, backupId: backup.backupId });
+    const result = await runVerify({ datastore: enc.datastore, site: 'site-a', repair: false, clock, log, backupId: backup.backupId });
     assert.equal(result.chunks.length, 1);
     assert.equal(result.chunks[0]?.digest, digestHex(victim.digest));
     assert.match(result.chunks[0]?.problem ?? '', /checksum mismatch/);

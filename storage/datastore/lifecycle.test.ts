@@ -61,7 +61,7 @@ describe('verify, lock, prune and garbage collection over a real gRPC storage', 
     const a1 = await backup('va', 1, 'v-a1');
     const b1 = await backup('vb', 2, 'v-b1');
     const verify = (extra: Parameters<typeof runVerify>[0] extends infer O ? Partial<O> : never) =>
-      runVerify({ datastore: s.datastore, site: 'site-a', repair: false, peers: [], clock, log, ...extra });
+      runVerify({ datastore: s.datastore, site: 'site-a', repair: false, clock, log, ...extra });
 
     const one = await verify({ backupId: a1 });
     assert.deepEqual(one.verifiedBackupIds, [a1]);
@@ -163,7 +163,7 @@ describe('verify, lock, prune and garbage collection over a real gRPC storage', 
     assert.equal(real.result.chunksRemoved, dryGc.chunksRemoved);
     assert.equal(real.result.bytesReclaimed, dryGc.bytesReclaimed);
     assert.equal((await gc()).chunksRemoved, 0);
-    const verify = await runVerify({ datastore: s.datastore, site: 'site-a', repair: false, peers: [], clock, log });
+    const verify = await runVerify({ datastore: s.datastore, site: 'site-a', repair: false, clock, log });
     assert.equal(verify.chunks.length, 0);
     assert.equal(verify.damagedFiles.length, 0);
     for (const m of s.datastore.catalog.list()) await readsBack(m.backupId);
@@ -227,7 +227,7 @@ describe('verify, lock, prune and garbage collection over a real gRPC storage', 
     void removed;
     for (const { id, image } of results) assert.ok((await restoreOverWire(s.client, id, 'root')).equals(image));
     await readsBack(keeper);
-    const verify = await runVerify({ datastore: s.datastore, site: 'site-a', repair: false, peers: [], clock, log });
+    const verify = await runVerify({ datastore: s.datastore, site: 'site-a', repair: false, clock, log });
     assert.equal(verify.chunks.length, 0);
   });
 

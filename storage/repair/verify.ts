@@ -8,9 +8,10 @@
  * 2. Every chunk those indexes reference is read once and checked as storage can without a key
  *    (BlobChecker: structure, CRC, kind; and content against its digest when unencrypted). A
  *    damaged blob is moved to quarantine/, never overwritten in place.
- * 3. With repair on, each damaged or missing chunk is fetched from the peers in order, checked,
- *    and written atomically. Every finding names the backups, disks and byte offsets that use
- *    the chunk, and what became of it.
+ * 3. With repair on, each damaged or missing chunk, manifest or index is healed from the peers
+ *    by the repair service (quarantine, fetch, check, atomic write, recorded; an alert when no
+ *    peer can). Every finding names the backups, disks and byte offsets that use the chunk, and
+ *    what became of it.
  * A backup is verified when its files are sound and every chunk it references is now good: its
  * verified.json records when (and is removed from a backup found damaged).
  */
@@ -22,14 +23,14 @@ import type { Logger } from '../../shared/log.js';
 import type { ChunkFinding, VerifyResult } from '../../shared/messages/results.js';
 import type { BackupDir, Datastore } from '../datastore/datastore.js';
 import { TaskPool } from '../datastore/task-pool.js';
-import type { PeerStore } from '../replication/peer-store.js';
+import { problemOf as damageProblem, type RepairService } from './repair-service.js';
 
 export interface VerifyOptions {
   readonly datastore: Datastore;
   readonly site: string;
   readonly repair: boolean;
-  /** Peers asked in this order for good copies. */
-  readonly peers: readonly PeerStore[];
+  /** Heals what verify finds bad (used when `repair` is on). */
+  readonly repairService?: RepairService;
   readonly clock: Clock;
   readonly log: Logger;
   readonly signal?: AbortSignal;
@@ -104,8 +105,10 @@ export async function runVerify(opts: VerifyOptions): Promise<VerifyResult> {
   const scope = await backupsInScope(opts);
   result.skippedBackupIds = scope.skipped;
   const sound: SoundBackup[] = [];
+  const healer = opts.repair ? opts.repairService : undefined;
   for (const entry of scope.entries) {
     result.backupsChecked++;
+    if (healer) await healFiles(healer, datastore, entry, result);
     const backup = await checkBackupFiles(datastore, entry, result);
     if (backup) sound.push(backup);
   }
@@ -161,13 +164,17 @@ export async function runVerify(opts: VerifyOptions): Promise<VerifyResult> {
       peer: null,
       bytes: 0,
     };
-    if (opts.repair) {
+    if (healer) {
       opts.signal?.throwIfAborted();
-      const healed = await repairChunk(opts, digestFromHex(hex));
-      if (healed) {
+      const before = healer.journal.recorded.length;
+      try {
+        const blob = await healer.healChunk(digestFromHex(hex), problem, { trigger: 'verify' });
+        const record = healer.journal.recorded.slice(before).find((r) => r.digest === hex);
         finding.outcome = 'repaired';
-        finding.peer = healed.peer;
-        finding.bytes = healed.bytes;
+        finding.peer = record?.peer ?? null;
+        finding.bytes = blob.length;
+      } catch (err) {
+        if (!(err instanceof AppError)) throw err;
       }
     }
     if (finding.outcome === 'repaired') result.repaired++;
@@ -177,6 +184,9 @@ export async function runVerify(opts: VerifyOptions): Promise<VerifyResult> {
     }
     result.chunks.push(finding);
   }
+
+  // Damage met earlier and left unhealed (alerts): healed now if a peer can, or gone since.
+  if (healer) await healer.recheckAlerts();
 
   const verifiedAt = clock.nowIso();
   const good = new Set<string>();
@@ -208,6 +218,39 @@ export async function runVerify(opts: VerifyOptions): Promise<VerifyResult> {
   return result;
 }
 
+/**
+ * Heals a backup's damaged manifest and indexes before they are checked, recording each heal as
+ * a repaired damaged file (and leaving the unhealable ones for checkBackupFiles to report).
+ */
+async function healFiles(healer: RepairService, datastore: Datastore, entry: BackupDir, result: VerifyResult): Promise<void> {
+  const fileOf = (name: string) => `backups/${entry.vm}/${entry.backupId}/${name}`;
+  const before = healer.journal.recorded.length;
+  try {
+    await healer.readManifest(entry.backupId, { trigger: 'verify' });
+  } catch (err) {
+    if (!(err instanceof AppError)) throw err;
+    return;
+  }
+  const manifest = datastore.catalog.get(entry.backupId);
+  for (const disk of manifest?.disks ?? []) {
+    try {
+      await healer.readIndex(entry.backupId, disk.name, { trigger: 'verify' });
+    } catch (err) {
+      if (!(err instanceof AppError)) throw err;
+    }
+  }
+  for (const record of healer.journal.recorded.slice(before)) {
+    if (record.object === 'chunk') continue;
+    result.damagedFiles.push({
+      backupId: entry.backupId,
+      file: fileOf(record.object === 'manifest' ? 'manifest.json' : `${record.disk ?? ''}.fidx`),
+      problem: record.problem,
+      outcome: 'repaired',
+      peer: record.peer,
+    });
+  }
+}
+
 /** Checks a backup's manifest and indexes; records damage and returns undefined when unsound. */
 async function checkBackupFiles(datastore: Datastore, entry: BackupDir, result: VerifyResult): Promise<SoundBackup | undefined> {
   const fileOf = (name: string) => `backups/${entry.vm}/${entry.backupId}/${name}`;
@@ -215,7 +258,7 @@ async function checkBackupFiles(datastore: Datastore, entry: BackupDir, result: 
   try {
     manifest = await datastore.readManifestAt(entry);
   } catch (err) {
-    result.damagedFiles.push({ backupId: entry.backupId, file: fileOf('manifest.json'), problem: problemOf(err) });
+    result.damagedFiles.push({ backupId: entry.backupId, file: fileOf('manifest.json'), problem: damageProblem(err), outcome: 'unrepaired', peer: null });
     return undefined;
   }
   const indexes: SoundBackup['indexes'] = [];
@@ -230,7 +273,7 @@ async function checkBackupFiles(datastore: Datastore, entry: BackupDir, result: 
     } catch (err) {
       if (!(err instanceof AppError)) throw err;
       const problem = err.code === 'NOT_FOUND' ? 'missing' : problemOf(err);
-      result.damagedFiles.push({ backupId: entry.backupId, file, problem });
+      result.damagedFiles.push({ backupId: entry.backupId, file, problem, outcome: 'unrepaired', peer: null });
       soundFiles = false;
     }
   }
@@ -261,24 +304,4 @@ function referencesOf(backups: readonly SoundBackup[], hex: string): ChunkFindin
     }
   }
   return refs;
-}
-
-/** Fetches a good copy from the first peer that has one, checks it and writes it. */
-async function repairChunk(opts: VerifyOptions, digest: Buffer): Promise<{ peer: string; bytes: number } | undefined> {
-  const hex = digestHex(digest);
-  for (const peer of opts.peers) {
-    try {
-      for await (const chunk of peer.getChunks([digest])) {
-        if (!chunk.digest.equals(digest)) throw new CorruptDataError(`chunk ${hex} from ${peer.site}`, 'peer sent another chunk');
-        await opts.datastore.blobChecker.check(digest, chunk.blob);
-        await opts.datastore.chunks.put(digest, chunk.blob);
-        opts.log.info({ digest: hex, peer: peer.site, bytes: chunk.blob.length }, 'chunk repaired');
-        return { peer: peer.site, bytes: chunk.blob.length };
-      }
-      opts.log.warn({ digest: hex, peer: peer.site }, 'peer sent nothing for the chunk');
-    } catch (err) {
-      opts.log.warn({ err, digest: hex, peer: peer.site }, 'peer could not supply the chunk');
-    }
-  }
-  return undefined;
 }

@@ -5,18 +5,20 @@ import type { ListBackupsRequest } from '../../shared/rpc/generated/bulwark/v1/L
 import type { ListBackupsResponse__Output } from '../../shared/rpc/generated/bulwark/v1/ListBackupsResponse.js';
 import { callUnary, readServerStream } from '../../shared/rpc/grpc-calls.js';
 import { createBlockStoreClient, type BlockStoreClient } from '../../shared/rpc/proto-packages.js';
-import type { PeerBackup, PeerChunk, PeerInfo, PeerStore } from './peer-store.js';
+import type { PeerBackup, PeerChunk, PeerInfo, PeerReadOptions, PeerStore } from './peer-store.js';
 
 /** A peer storage over its BlockStore gRPC service. */
 export class GrpcPeerStore implements PeerStore {
   private readonly client: BlockStoreClient;
   private readonly target: string;
 
+  /** `token`: the credential presented there (config `peers[].token`, a peer-read or peer-push client of that storage). */
   constructor(
     readonly site: string,
     readonly address: string,
+    token?: string,
   ) {
-    this.client = createBlockStoreClient(address);
+    this.client = createBlockStoreClient(address, { token });
     this.target = `storage ${site} (${address})`;
   }
 
@@ -34,21 +36,41 @@ export class GrpcPeerStore implements PeerStore {
     return res.backups.map((b) => ({ backupId: b.backupId, vm: b.vm }));
   }
 
-  async getManifest(backupId: string): Promise<Buffer> {
-    const res = await callUnary<GetManifestRequest, GetManifestResponse__Output>(this.target, this.client.getManifest.bind(this.client), { backupId });
+  async getManifest(backupId: string, options: PeerReadOptions = {}): Promise<Buffer> {
+    await this.ready(options);
+    const res = await callUnary<GetManifestRequest, GetManifestResponse__Output>(
+      this.target,
+      this.client.getManifest.bind(this.client),
+      { backupId, excludeSites: [...(options.excludeSites ?? [])] },
+    );
     return res.manifest;
   }
 
-  async getIndex(backupId: string, disk: string): Promise<Buffer> {
+  async getIndex(backupId: string, disk: string, options: PeerReadOptions = {}): Promise<Buffer> {
+    await this.ready(options);
     const parts: Buffer[] = [];
-    for await (const part of readServerStream(this.target, this.client.getIndex({ backupId, disk }))) parts.push(part.data);
+    const call = this.client.getIndex({ backupId, disk, excludeSites: [...(options.excludeSites ?? [])] });
+    for await (const part of readServerStream(this.target, call)) parts.push(part.data);
     return Buffer.concat(parts);
   }
 
-  async *getChunks(digests: readonly Buffer[]): AsyncIterable<PeerChunk> {
-    for await (const msg of readServerStream(this.target, this.client.getChunks({ digests: [...digests] }))) {
+  async *getChunks(digests: readonly Buffer[], options: PeerReadOptions = {}): AsyncIterable<PeerChunk> {
+    await this.ready(options);
+    const call = this.client.getChunks({ digests: [...digests], excludeSites: [...(options.excludeSites ?? [])] });
+    for await (const msg of readServerStream(this.target, call)) {
       yield { digest: msg.digest, blob: msg.blob };
     }
+  }
+
+  /**
+   * With `waitForReadyMs`: waits (at most that long) for the channel to connect, so a call right
+   * after a link came back does not fail while grpc-js is still reconnecting. A channel still
+   * down afterwards lets the call fail as usual.
+   */
+  private ready(options: PeerReadOptions): Promise<void> {
+    const ms = options.waitForReadyMs ?? 0;
+    if (ms <= 0) return Promise.resolve();
+    return new Promise((resolve) => this.client.waitForReady(Date.now() + ms, () => resolve()));
   }
 
   close(): void {

@@ -18,6 +18,20 @@ export interface PeerInfo {
   readonly keyFingerprint: string | null;
 }
 
+/**
+ * What a peer may do before it answers: heal a damaged copy of its own from other peers, but
+ * never from `excludeSites` (the asker passes its own site, so two sites never ask each other
+ * in a loop).
+ */
+export interface PeerReadOptions {
+  readonly excludeSites?: readonly string[];
+  /**
+   * Wait up to this long for the link to the peer to come up rather than fail at once while it is
+   * reconnecting (verify, scrub: not in a hurry); absent or 0: fail fast (a reader is waiting).
+   */
+  readonly waitForReadyMs?: number;
+}
+
 /** Another storage, read-only: the source of a sync, or a peer that can supply good chunks. */
 export interface PeerStore {
   /** The peer's site, for reports. */
@@ -27,11 +41,11 @@ export interface PeerStore {
   /** Its committed backups, oldest first. */
   listBackups(): Promise<PeerBackup[]>;
   /** A manifest file, byte for byte. */
-  getManifest(backupId: string): Promise<Buffer>;
+  getManifest(backupId: string, options?: PeerReadOptions): Promise<Buffer>;
   /** The .fidx file of one disk, byte for byte. */
-  getIndex(backupId: string, disk: string): Promise<Buffer>;
-  /** The blobs of the given digests, in order; fails when the peer lacks or finds damaged any of them. */
-  getChunks(digests: readonly Buffer[]): AsyncIterable<PeerChunk>;
+  getIndex(backupId: string, disk: string, options?: PeerReadOptions): Promise<Buffer>;
+  /** The blobs of the given digests, in order; fails when the peer lacks (and cannot heal) any of them. */
+  getChunks(digests: readonly Buffer[], options?: PeerReadOptions): AsyncIterable<PeerChunk>;
   /** Closes the connection. */
   close(): void;
 }

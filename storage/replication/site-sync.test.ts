@@ -9,6 +9,7 @@ import { silentLogger } from '../../shared/log.js';
 import { runVerify } from '../repair/verify.js';
 import type { FsChunkStore } from '../datastore/fs-chunk-store.js';
 import { chunkDisk, makeDiskImage } from '../testing/disk-fixture.js';
+import { startTestRepair } from '../testing/test-repair.js';
 import { backupOverWire, restoreOverWire, startTestStorage, type TestStorage } from '../testing/test-storage.js';
 import { GrpcPeerStore } from './grpc-peer-store.js';
 import { runSiteSync } from './site-sync.js';
@@ -48,11 +49,11 @@ describe('two sites: sync, then verify and repair', () => {
     }
   };
   const verify = async (at: TestStorage, site: string, repair: boolean, peer: { site: string; address: string }) => {
-    const peers = [new GrpcPeerStore('nowhere', '127.0.0.1:1'), new GrpcPeerStore(peer.site, peer.address)];
+    const healer = await startTestRepair(at.datastore, site, [{ site: 'nowhere', address: '127.0.0.1:1' }, peer], clock, log);
     try {
-      return await runVerify({ datastore: at.datastore, site, repair, peers, clock, log });
+      return await runVerify({ datastore: at.datastore, site, repair, repairService: healer.service, clock, log });
     } finally {
-      for (const p of peers) p.close();
+      healer.close();
     }
   };
 
@@ -133,7 +134,7 @@ describe('two sites: sync, then verify and repair', () => {
     assert.ok((await restoreOverWire(a.client, backupIds[1] ?? '', 'root')).equals(changed));
   });
 
-  it('reports what it cannot repair, and a damaged index, without verifying those backups', async () => {
+  it('reports what it cannot repair without a peer, then heals a chunk and a damaged index from A', async () => {
     const manifest = b.datastore.backup(backupIds[1] ?? '');
     const index = await b.datastore.readIndexFile(manifest.backupId, 'root');
     const digest = index.subarray(96, 96 + DIGEST_BYTES);
@@ -150,8 +151,12 @@ describe('two sites: sync, then verify and repair', () => {
     await writeFile(indexPath, damaged);
     const healed = await verify(b, 'site-b', true, { site: 'site-a', address: a.address });
     assert.equal(healed.repaired, 1);
-    assert.deepEqual(healed.damagedFiles, [{ backupId: backupIds[0], file: `backups/app/${backupIds[0]}/root.fidx`, problem: 'body checksum mismatch' }]);
-    assert.deepEqual(healed.verifiedBackupIds, [backupIds[1]]);
+    assert.deepEqual(healed.damagedFiles, [
+      { backupId: backupIds[0], file: `backups/app/${backupIds[0]}/root.fidx`, problem: 'body checksum mismatch', outcome: 'repaired', peer: 'site-a' },
+    ]);
+    // The index was healed from A before the backup was checked: both backups verify.
+    assert.deepEqual([...healed.verifiedBackupIds].sort(), [...backupIds].sort());
+    assert.ok((await restoreOverWire(b.client, backupIds[0] ?? '', 'root')).equals(image));
     assert.ok((await restoreOverWire(b.client, backupIds[1] ?? '', 'root')).equals(changed));
   });
 });

@@ -24,6 +24,7 @@ import type { PutIndexResponse__Output } from '../../shared/rpc/generated/bulwar
 import { blockStorePackage, createBlockStoreClient, type BlockStoreClient } from '../../shared/rpc/proto-packages.js';
 import { startGrpcServer, stopGrpcServer } from '../../shared/rpc/grpc-server.js';
 import { writeWithBackpressure } from '../../shared/rpc/grpc-calls.js';
+import { createAccessInterceptor, type AccessConfig } from '../api/access-control.js';
 import { createBlockStoreService } from '../api/blockstore-service.js';
 import { Datastore } from '../datastore/datastore.js';
 import { rebuildDisk, type ChunkedDisk } from './disk-fixture.js';
@@ -41,14 +42,22 @@ export async function startTestStorage(
   site: string,
   clock: Clock,
   chunkSizeBytes = 64 * 1024,
-  options: { keyFingerprint?: string } = {},
+  options: {
+    keyFingerprint?: string;
+    /** Enforce these credentials (storage/api/access-control.ts); absent: every call is allowed. */
+    access?: AccessConfig;
+    /** The token `client` presents. */
+    token?: string;
+  } = {},
 ): Promise<TestStorage> {
   const log = silentLogger();
   const datastore = await Datastore.open(dir, { chunkSizeBytes, clock, log, keyFingerprint: options.keyFingerprint ?? null });
-  const { server, address } = await startGrpcServer('127.0.0.1:0', (s) =>
-    s.addService(blockStorePackage().BlockStore.service, createBlockStoreService({ datastore, site, log })),
+  const { server, address } = await startGrpcServer(
+    '127.0.0.1:0',
+    (s) => s.addService(blockStorePackage().BlockStore.service, createBlockStoreService({ datastore, site, log })),
+    options.access ? { interceptors: [createAccessInterceptor(options.access, site, log)] } : {},
   );
-  const client = createBlockStoreClient(address);
+  const client = createBlockStoreClient(address, { token: options.token });
   return {
     datastore,
     address,

@@ -1,7 +1,8 @@
 /**
  * A TCP proxy on 127.0.0.1 under a test's control, to stand for the link between two sites:
  * `cut()` destroys every connection through it and refuses new ones (connections are accepted and
- * closed at once, as a broken link looks to a client); `restore()` forwards again.
+ * closed at once, as a broken link looks to a client); `restore()` forwards again. It counts the
+ * bytes it forwards each way, so a test or the bench can measure what crossed the link.
  */
 import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 
@@ -10,6 +11,10 @@ export class TcpProxy {
   private linkUp = true;
   /** Connections forwarded so far. */
   connections = 0;
+  /** Bytes forwarded from clients to the target (requests, uploads). */
+  bytesToTarget = 0;
+  /** Bytes forwarded from the target to clients (answers, downloads). */
+  bytesFromTarget = 0;
 
   private constructor(
     private readonly server: Server,
@@ -44,6 +49,17 @@ export class TcpProxy {
     this.sockets.clear();
   }
 
+  /** Bytes forwarded both ways. */
+  get bytesTotal(): number {
+    return this.bytesToTarget + this.bytesFromTarget;
+  }
+
+  /** Starts counting bytes from zero. */
+  resetCounts(): void {
+    this.bytesToTarget = 0;
+    this.bytesFromTarget = 0;
+  }
+
   /** Mends the link. */
   restore(): void {
     this.linkUp = true;
@@ -61,11 +77,15 @@ export class TcpProxy {
     }
     this.connections++;
     const upstream = connect({ port, host, allowHalfOpen: true });
-    for (const [a, b] of [
-      [client, upstream],
-      [upstream, client],
+    for (const [a, b, toTarget] of [
+      [client, upstream, true],
+      [upstream, client, false],
     ] as const) {
       this.sockets.add(a);
+      a.on('data', (chunk: Buffer) => {
+        if (toTarget) this.bytesToTarget += chunk.length;
+        else this.bytesFromTarget += chunk.length;
+      });
       a.pipe(b);
       a.on('error', () => b.destroy());
       a.on('close', () => {

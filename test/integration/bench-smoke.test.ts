@@ -29,6 +29,18 @@ const Report = z.object({
   results: z.array(Row),
   ratios: z.record(z.string(), z.number()),
   allRestoresIdentical: z.boolean(),
+  replication: z.object({
+    uniqueStoredBytes: z.number().int().positive(),
+    wireBytes: z.number().int().positive(),
+    wireOverUnique: z.number().positive(),
+    rateLimit: z.object({ configuredBytesPerSecond: z.number().positive(), measuredBytesPerSecond: z.number().positive(), accuracy: z.number().positive() }),
+    restoredIdentical: z.boolean(),
+  }),
+  repair: z.object({
+    chunks: z.number().int().positive(),
+    heal: z.object({ seconds: z.number().positive(), chunksPerSecond: z.number().positive(), repairsRecorded: z.number().int(), allIdentical: z.boolean() }),
+    scrub: z.object({ bytes: z.number().int().positive(), seconds: z.number().positive(), mbPerSecond: z.number().positive() }),
+  }),
   cbt: z.object({
     diskBytes: z.number().int(),
     changedBytes: z.number().int().positive(),
@@ -61,7 +73,7 @@ describe('npm run bench (smoke)', () => {
   after(() => rmSync(tmp, { recursive: true, force: true }));
 
   it('backs up, changes, backs up again and restores a 64 MiB image, printing one JSON object', async () => {
-    const res = await runBench(['--json', '--size-mib', '64', '--tools', 'bulwark', '--cbt-size-mib', '64'], { TMPDIR: tmp });
+    const res = await runBench(['--json', '--size-mib', '64', '--tools', 'bulwark', '--cbt-size-mib', '64', '--replication-size-mib', '32', '--repair-chunks', '20'], { TMPDIR: tmp });
     assert.equal(res.code, 0, `bench exited ${res.code}\n${res.stderr}`);
     const report = Report.parse(JSON.parse(res.stdout));
 
@@ -77,6 +89,11 @@ describe('npm run bench (smoke)', () => {
     assert.ok(full?.peakRssByProcess.agent && full.peakRssByProcess.storage, 'the agent and the storage are measured');
     assert.ok((full?.cpuSecondsByProcess.agent ?? 0) > 0, 'the agent used CPU to back up 64 MiB');
     assert.deepEqual(report.ratios, {}, 'no peers, no ratios');
+    assert.equal(report.replication.restoredIdentical, true, 'the replica restores the synced image byte for byte');
+    assert.equal(report.repair.chunks, 20);
+    assert.equal(report.repair.heal.allIdentical, true, 'every healed chunk served is the original');
+    assert.equal(report.repair.heal.repairsRecorded, 20, 'each damaged chunk healed and recorded once');
+    assert.equal(report.repair.scrub.bytes, 20 * (1024 * 1024 + 32), 'the scrub read every blob (1 MiB of random data, stored raw, with its 32-byte header)');
     const [cbtQemu, cbtFiles] = report.cbt.results;
     assert.deepEqual(report.cbt.results.map((r) => `${r.driver}/${r.changeTracking}`), ['qemu/dirty-bitmap', 'files/hash']);
     assert.ok(cbtQemu && cbtFiles && cbtQemu.bytesRead < cbtFiles.bytesRead, 'dirty bitmaps read less than hashing the whole disk');

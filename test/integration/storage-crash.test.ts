@@ -81,7 +81,7 @@ describe(`storage SIGKILLed during backups (${iterations} times)`, () => {
 
     // Every backup storage holds, including one whose commit landed just before a kill (its job
     // then failed and the catalog never heard of it), restores byte for byte with the agent's code.
-    const store = new GrpcBlockStore(deployment.storages.a ?? '');
+    const store = new GrpcBlockStore(deployment.storages.a ?? '', { token: deployment.agentToken });
     const keys = await loadAgentKeys('test', {
       keyFile: join(deployment.dataDir, 'key', 'key.json'),
       passphraseFile: join(deployment.dataDir, 'key', 'passphrase'),

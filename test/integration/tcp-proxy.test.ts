@@ -35,6 +35,10 @@ describe('TcpProxy (the link between sites in fault tests)', () => {
     proxy.restore();
     assert.equal(await exchange(proxy.address, 'again'), 'again');
     assert.equal(proxy.connections, 2);
+    assert.equal(proxy.bytesToTarget, 'hello'.length + 'again'.length, 'bytes sent through the link, counted once each');
+    assert.equal(proxy.bytesFromTarget, 'hello'.length + 'again'.length, 'echoed bytes counted on the way back');
+    proxy.resetCounts();
+    assert.equal(proxy.bytesTotal, 0);
   });
 
   it('breaks connections that are open when the link is cut', async () => {

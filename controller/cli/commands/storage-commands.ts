@@ -3,7 +3,17 @@ import { PreconditionError, ValidationError } from '../../../shared/errors.js';
 import { withController } from '../cli-context.js';
 import type { ControllerApi } from '../controller-api.js';
 import { reportStartedJob } from '../job-follower.js';
-import { parseDuration, parseId, parseSite, parseVmName } from '../option-parsers.js';
+import { parseByteRate, parseConcurrency, parseDuration, parseId, parseSite, parseSyncMode, parseVmName } from '../option-parsers.js';
+
+interface SyncOptions {
+  from?: string;
+  to?: string;
+  mode?: 'pull' | 'push';
+  rate?: number;
+  concurrency?: number;
+  wait?: boolean;
+  json?: boolean;
+}
 
 interface VerifyOptions {
   site?: string;
@@ -21,14 +31,23 @@ interface VerifyOptions {
 export function registerStorageCommands(program: Command): void {
   program
     .command('sync')
-    .description('replicate: the storage of one site pulls every backup it lacks from another')
+    .description('replicate: copy every backup one site lacks from another (the replica pulls, or the primary pushes)')
     .option('--from <site>', 'site to copy from (default: the configured replication pair)', parseSite)
     .option('--to <site>', 'site to copy to (default: the configured replication pair)', parseSite)
+    .option('--mode <mode>', "pull (run at the replica) or push (run at the primary); default: the pair's, else pull", parseSyncMode)
+    .option('--rate <bytes/s>', "at most this many bytes per second, e.g. 10MiB (default: the pair's, else unlimited)", parseByteRate)
+    .option('--concurrency <n>', "chunk transfers in flight, 1-32 (default: the pair's, else the storage's)", parseConcurrency)
     .option('--wait', 'follow the job until it is finished')
     .option('--json', 'print JSON')
-    .action(async (opts: { from?: string; to?: string; wait?: boolean; json?: boolean }, cmd: Command) => {
+    .action(async (opts: SyncOptions, cmd: Command) => {
       await withController(cmd, async (api) => {
-        const job = await api.startSync({ fromSite: opts.from ?? '', toSite: opts.to ?? '' });
+        const job = await api.startSync({
+          fromSite: opts.from ?? '',
+          toSite: opts.to ?? '',
+          mode: opts.mode ?? '',
+          ...(opts.rate !== undefined ? { rateBytesPerSecond: opts.rate } : {}),
+          ...(opts.concurrency !== undefined ? { concurrency: opts.concurrency } : {}),
+        });
         await reportStartedJob(api, job, { wait: opts.wait === true, json: opts.json === true });
       });
     });

@@ -3,15 +3,19 @@
  * controller, storages for sites A (primary) and B (replica), and one agent with demo VMs, all
  * under one data directory; writes the client config the CLI finds by itself; stops everything
  * on Ctrl-C or SIGTERM. Each daemon is a real child process, as it would be on its own host.
+ * Storage calls need a token (made under <data dir>/tokens on first start, docs/ACCESS.md): the
+ * agent's, and for each storage a read-only one at the other site, for sync and repair.
  */
 import type { Command } from 'commander';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
 import { loadConfigFile, parseConfig } from '../../../shared/config/load-config.js';
+import { BEARER_TOKEN_PATTERN, bearerTokenSha256, createBearerToken } from '../../../shared/crypto/bearer-token.js';
 import { generateKeyMaterial } from '../../../shared/crypto/datastore-keys.js';
+import { ConfigError } from '../../../shared/errors.js';
 import { KeyFile, sealKeyFile } from '../../../shared/crypto/key-file.js';
 import { writeFileAtomic } from '../../../shared/fs/atomic-file.js';
 import { ObjectName } from '../../../shared/ids.js';
@@ -98,6 +102,8 @@ export interface EmbeddedDeployment {
   /** The daemons by name: controller, storage-a, storage-b, agent-1 (for tests that kill one). */
   readonly processes: ReadonlyMap<string, ManagedProcess>;
   readonly nats: NatsServerProcess;
+  /** The storage token of the agent (role agent at both storages), for tests that call a storage directly. */
+  readonly agentToken: string;
   stop(): Promise<void>;
   /** Resolves with the name of the first daemon that exits on its own. */
   readonly unexpectedExit: Promise<string>;
@@ -152,17 +158,38 @@ export async function startEmbedded(dataDirArg: string, config: UpConfig, log: (
     const controllerAddress = String(controller.address);
     log(`controller       ${controllerAddress}`);
 
+    // Fixed ports, as for the controller: a restarted storage keeps its address, and each
+    // storage's config can name the other's before either runs.
+    const sites = ['a', 'b'] as const;
+    const listen: Record<string, string> = {};
+    for (const site of sites) {
+      let port = await freePort();
+      while (Object.values(listen).includes(`127.0.0.1:${port}`)) port = await freePort();
+      listen[site] = `127.0.0.1:${port}`;
+    }
+    const tokens = await ensureEmbeddedTokens(join(dataDir, 'tokens'));
+    log(`storage tokens   ${join(dataDir, 'tokens')} (agent, and each site's read-only token at the other)`);
     const storages: Record<string, string> = {};
-    for (const site of ['a', 'b']) {
+    for (const site of sites) {
+      const other = site === 'a' ? 'b' : 'a';
       const ready = await daemon(`storage-${site}`, 'storage/main.ts', {
         site,
         worker: 'storage',
         datastoreDir: join(dataDir, `storage-${site}`, 'datastore'),
-        // Fixed ports, as for the controller: a restarted storage keeps its address.
-        listen: `127.0.0.1:${await freePort()}`,
+        listen: listen[site],
         nats: natsCfg,
         ...(config.chunkSizeBytes === undefined ? {} : { chunkSizeBytes: config.chunkSizeBytes }),
         ...(key ? { keyFingerprint: key.fingerprint } : {}),
+        // Every call needs a token: the agent's backs up and restores, the other site's only reads
+        // (sync pulls from here, repairs fetch good copies here). Nothing on the wire deletes.
+        access: {
+          anonymousRole: 'none',
+          clients: [
+            { name: 'agent-1', role: 'agent', tokenSha256: bearerTokenSha256(tokens.agent.token) },
+            { name: `storage-${other}`, role: 'peer-read', tokenSha256: bearerTokenSha256(tokens.peer(other, site).token) },
+          ],
+        },
+        peers: [{ site: other, address: listen[other], tokenFile: tokens.peer(site, other).file }],
         logLevel: config.logLevel,
       });
       storages[site] = String(ready.address);
@@ -204,6 +231,7 @@ export async function startEmbedded(dataDirArg: string, config: UpConfig, log: (
             }
           : { kind: 'files', vms },
       ...(key ? { encryption: { keyFile: key.keyFile, passphraseFile: key.passphraseFile } } : {}),
+      storageTokenFile: tokens.agent.file,
       logLevel: config.logLevel,
     });
     const vmNames = [...vms.map((v) => v.name), ...qemuVms.map((v) => v.name)];
@@ -224,6 +252,7 @@ export async function startEmbedded(dataDirArg: string, config: UpConfig, log: (
       qemuVms,
       processes: new Map(started.map((p) => [p.opts.name, p])),
       nats,
+      agentToken: tokens.agent.token,
       stop,
       unexpectedExit,
     };
@@ -250,6 +279,39 @@ async function ensureEmbeddedKey(dir: string): Promise<{ keyFile: string; passph
   }
   const file = loadConfigFile(KeyFile, keyFile);
   return { keyFile, passphraseFile, fingerprint: file.fingerprint };
+}
+
+interface TokenFile {
+  readonly file: string;
+  readonly token: string;
+}
+
+/**
+ * The storage credentials of the embedded deployment (docs/ACCESS.md), made on first start and
+ * reused after: one file per token, mode 0600, in a 0700 directory. `agent-1.token` is the
+ * agent's (role agent at both storages); `storage-<x>-reads-<y>.token` is what storage x presents
+ * to storage y (role peer-read there): b reads a to sync, and each reads the other to repair.
+ */
+export async function ensureEmbeddedTokens(dir: string): Promise<{ agent: TokenFile; peer: (reader: string, source: string) => TokenFile }> {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const ensure = async (name: string): Promise<TokenFile> => {
+    const file = join(dir, `${name}.token`);
+    if (!existsSync(file)) await writeFileAtomic(file, Buffer.from(`${createBearerToken()}\n`), { mode: 0o600 });
+    const token = readFileSync(file, 'utf8').replace(/\r?\n$/, '');
+    if (!BEARER_TOKEN_PATTERN.test(token)) throw new ConfigError(file, '', 'not a storage token (bwk_ + 43 base64url characters); delete it to make a new one');
+    return { file, token };
+  };
+  const peers = new Map<string, TokenFile>();
+  for (const [reader, source] of [['a', 'b'], ['b', 'a']] as const) peers.set(`${reader}/${source}`, await ensure(`storage-${reader}-reads-${source}`));
+  const agent = await ensure('agent-1');
+  return {
+    agent,
+    peer: (reader, source) => {
+      const t = peers.get(`${reader}/${source}`);
+      if (!t) throw new Error(`no token for storage ${reader} reading ${source}`);
+      return t;
+    },
+  };
 }
 
 async function waitForWorkers(address: string, workers: string[], vms: string[], timeoutMs = 60_000): Promise<void> {

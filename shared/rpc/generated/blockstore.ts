@@ -21,6 +21,8 @@ import type { GetIndexRequest as _bulwark_v1_GetIndexRequest, GetIndexRequest__O
 import type { GetIndexResponse as _bulwark_v1_GetIndexResponse, GetIndexResponse__Output as _bulwark_v1_GetIndexResponse__Output } from './bulwark/v1/GetIndexResponse.js';
 import type { GetManifestRequest as _bulwark_v1_GetManifestRequest, GetManifestRequest__Output as _bulwark_v1_GetManifestRequest__Output } from './bulwark/v1/GetManifestRequest.js';
 import type { GetManifestResponse as _bulwark_v1_GetManifestResponse, GetManifestResponse__Output as _bulwark_v1_GetManifestResponse__Output } from './bulwark/v1/GetManifestResponse.js';
+import type { ImportBackupRequest as _bulwark_v1_ImportBackupRequest, ImportBackupRequest__Output as _bulwark_v1_ImportBackupRequest__Output } from './bulwark/v1/ImportBackupRequest.js';
+import type { ImportBackupResponse as _bulwark_v1_ImportBackupResponse, ImportBackupResponse__Output as _bulwark_v1_ImportBackupResponse__Output } from './bulwark/v1/ImportBackupResponse.js';
 import type { ListBackupsRequest as _bulwark_v1_ListBackupsRequest, ListBackupsRequest__Output as _bulwark_v1_ListBackupsRequest__Output } from './bulwark/v1/ListBackupsRequest.js';
 import type { ListBackupsResponse as _bulwark_v1_ListBackupsResponse, ListBackupsResponse__Output as _bulwark_v1_ListBackupsResponse__Output } from './bulwark/v1/ListBackupsResponse.js';
 import type { PutChunksRequest as _bulwark_v1_PutChunksRequest, PutChunksRequest__Output as _bulwark_v1_PutChunksRequest__Output } from './bulwark/v1/PutChunksRequest.js';
@@ -55,6 +57,8 @@ export interface ProtoGrpcType {
       GetIndexResponse: MessageTypeDefinition<_bulwark_v1_GetIndexResponse, _bulwark_v1_GetIndexResponse__Output>
       GetManifestRequest: MessageTypeDefinition<_bulwark_v1_GetManifestRequest, _bulwark_v1_GetManifestRequest__Output>
       GetManifestResponse: MessageTypeDefinition<_bulwark_v1_GetManifestResponse, _bulwark_v1_GetManifestResponse__Output>
+      ImportBackupRequest: MessageTypeDefinition<_bulwark_v1_ImportBackupRequest, _bulwark_v1_ImportBackupRequest__Output>
+      ImportBackupResponse: MessageTypeDefinition<_bulwark_v1_ImportBackupResponse, _bulwark_v1_ImportBackupResponse__Output>
       ListBackupsRequest: MessageTypeDefinition<_bulwark_v1_ListBackupsRequest, _bulwark_v1_ListBackupsRequest__Output>
       ListBackupsResponse: MessageTypeDefinition<_bulwark_v1_ListBackupsResponse, _bulwark_v1_ListBackupsResponse__Output>
       PutChunksRequest: MessageTypeDefinition<_bulwark_v1_PutChunksRequest, _bulwark_v1_PutChunksRequest__Output>

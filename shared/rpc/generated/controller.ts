@@ -1,21 +1,35 @@
 import type * as grpc from '@grpc/grpc-js';
 import type { MessageTypeDefinition } from '@grpc/proto-loader';
 
+import type { AffectedRange as _bulwark_v1_AffectedRange, AffectedRange__Output as _bulwark_v1_AffectedRange__Output } from './bulwark/v1/AffectedRange.js';
+import type { Alert as _bulwark_v1_Alert, Alert__Output as _bulwark_v1_Alert__Output } from './bulwark/v1/Alert.js';
 import type { CatalogBackup as _bulwark_v1_CatalogBackup, CatalogBackup__Output as _bulwark_v1_CatalogBackup__Output } from './bulwark/v1/CatalogBackup.js';
 import type { ControllerClient as _bulwark_v1_ControllerClient, ControllerDefinition as _bulwark_v1_ControllerDefinition } from './bulwark/v1/Controller.js';
 import type { GetJobRequest as _bulwark_v1_GetJobRequest, GetJobRequest__Output as _bulwark_v1_GetJobRequest__Output } from './bulwark/v1/GetJobRequest.js';
+import type { GetReplicationStatusRequest as _bulwark_v1_GetReplicationStatusRequest, GetReplicationStatusRequest__Output as _bulwark_v1_GetReplicationStatusRequest__Output } from './bulwark/v1/GetReplicationStatusRequest.js';
+import type { GetReplicationStatusResponse as _bulwark_v1_GetReplicationStatusResponse, GetReplicationStatusResponse__Output as _bulwark_v1_GetReplicationStatusResponse__Output } from './bulwark/v1/GetReplicationStatusResponse.js';
+import type { GetStatusRequest as _bulwark_v1_GetStatusRequest, GetStatusRequest__Output as _bulwark_v1_GetStatusRequest__Output } from './bulwark/v1/GetStatusRequest.js';
+import type { GetStatusResponse as _bulwark_v1_GetStatusResponse, GetStatusResponse__Output as _bulwark_v1_GetStatusResponse__Output } from './bulwark/v1/GetStatusResponse.js';
 import type { Job as _bulwark_v1_Job, Job__Output as _bulwark_v1_Job__Output } from './bulwark/v1/Job.js';
 import type { JobProgress as _bulwark_v1_JobProgress, JobProgress__Output as _bulwark_v1_JobProgress__Output } from './bulwark/v1/JobProgress.js';
+import type { ListAlertsRequest as _bulwark_v1_ListAlertsRequest, ListAlertsRequest__Output as _bulwark_v1_ListAlertsRequest__Output } from './bulwark/v1/ListAlertsRequest.js';
+import type { ListAlertsResponse as _bulwark_v1_ListAlertsResponse, ListAlertsResponse__Output as _bulwark_v1_ListAlertsResponse__Output } from './bulwark/v1/ListAlertsResponse.js';
 import type { ListCatalogBackupsRequest as _bulwark_v1_ListCatalogBackupsRequest, ListCatalogBackupsRequest__Output as _bulwark_v1_ListCatalogBackupsRequest__Output } from './bulwark/v1/ListCatalogBackupsRequest.js';
 import type { ListCatalogBackupsResponse as _bulwark_v1_ListCatalogBackupsResponse, ListCatalogBackupsResponse__Output as _bulwark_v1_ListCatalogBackupsResponse__Output } from './bulwark/v1/ListCatalogBackupsResponse.js';
 import type { ListJobsRequest as _bulwark_v1_ListJobsRequest, ListJobsRequest__Output as _bulwark_v1_ListJobsRequest__Output } from './bulwark/v1/ListJobsRequest.js';
 import type { ListJobsResponse as _bulwark_v1_ListJobsResponse, ListJobsResponse__Output as _bulwark_v1_ListJobsResponse__Output } from './bulwark/v1/ListJobsResponse.js';
+import type { ListRepairsRequest as _bulwark_v1_ListRepairsRequest, ListRepairsRequest__Output as _bulwark_v1_ListRepairsRequest__Output } from './bulwark/v1/ListRepairsRequest.js';
+import type { ListRepairsResponse as _bulwark_v1_ListRepairsResponse, ListRepairsResponse__Output as _bulwark_v1_ListRepairsResponse__Output } from './bulwark/v1/ListRepairsResponse.js';
 import type { ListVmsRequest as _bulwark_v1_ListVmsRequest, ListVmsRequest__Output as _bulwark_v1_ListVmsRequest__Output } from './bulwark/v1/ListVmsRequest.js';
 import type { ListVmsResponse as _bulwark_v1_ListVmsResponse, ListVmsResponse__Output as _bulwark_v1_ListVmsResponse__Output } from './bulwark/v1/ListVmsResponse.js';
 import type { ListWorkersRequest as _bulwark_v1_ListWorkersRequest, ListWorkersRequest__Output as _bulwark_v1_ListWorkersRequest__Output } from './bulwark/v1/ListWorkersRequest.js';
 import type { ListWorkersResponse as _bulwark_v1_ListWorkersResponse, ListWorkersResponse__Output as _bulwark_v1_ListWorkersResponse__Output } from './bulwark/v1/ListWorkersResponse.js';
 import type { LockBackupRequest as _bulwark_v1_LockBackupRequest, LockBackupRequest__Output as _bulwark_v1_LockBackupRequest__Output } from './bulwark/v1/LockBackupRequest.js';
 import type { LockBackupResponse as _bulwark_v1_LockBackupResponse, LockBackupResponse__Output as _bulwark_v1_LockBackupResponse__Output } from './bulwark/v1/LockBackupResponse.js';
+import type { NewestCopy as _bulwark_v1_NewestCopy, NewestCopy__Output as _bulwark_v1_NewestCopy__Output } from './bulwark/v1/NewestCopy.js';
+import type { PeerAttempt as _bulwark_v1_PeerAttempt, PeerAttempt__Output as _bulwark_v1_PeerAttempt__Output } from './bulwark/v1/PeerAttempt.js';
+import type { Repair as _bulwark_v1_Repair, Repair__Output as _bulwark_v1_Repair__Output } from './bulwark/v1/Repair.js';
+import type { ReplicationPairStatus as _bulwark_v1_ReplicationPairStatus, ReplicationPairStatus__Output as _bulwark_v1_ReplicationPairStatus__Output } from './bulwark/v1/ReplicationPairStatus.js';
 import type { StartBackupRequest as _bulwark_v1_StartBackupRequest, StartBackupRequest__Output as _bulwark_v1_StartBackupRequest__Output } from './bulwark/v1/StartBackupRequest.js';
 import type { StartGcRequest as _bulwark_v1_StartGcRequest, StartGcRequest__Output as _bulwark_v1_StartGcRequest__Output } from './bulwark/v1/StartGcRequest.js';
 import type { StartPruneRequest as _bulwark_v1_StartPruneRequest, StartPruneRequest__Output as _bulwark_v1_StartPruneRequest__Output } from './bulwark/v1/StartPruneRequest.js';
@@ -25,6 +39,8 @@ import type { StartSyncRequest as _bulwark_v1_StartSyncRequest, StartSyncRequest
 import type { StartVerifyRequest as _bulwark_v1_StartVerifyRequest, StartVerifyRequest__Output as _bulwark_v1_StartVerifyRequest__Output } from './bulwark/v1/StartVerifyRequest.js';
 import type { Vm as _bulwark_v1_Vm, Vm__Output as _bulwark_v1_Vm__Output } from './bulwark/v1/Vm.js';
 import type { VmDisk as _bulwark_v1_VmDisk, VmDisk__Output as _bulwark_v1_VmDisk__Output } from './bulwark/v1/VmDisk.js';
+import type { VmReplicationLag as _bulwark_v1_VmReplicationLag, VmReplicationLag__Output as _bulwark_v1_VmReplicationLag__Output } from './bulwark/v1/VmReplicationLag.js';
+import type { VmStatus as _bulwark_v1_VmStatus, VmStatus__Output as _bulwark_v1_VmStatus__Output } from './bulwark/v1/VmStatus.js';
 import type { WatchJobRequest as _bulwark_v1_WatchJobRequest, WatchJobRequest__Output as _bulwark_v1_WatchJobRequest__Output } from './bulwark/v1/WatchJobRequest.js';
 import type { Worker as _bulwark_v1_Worker, Worker__Output as _bulwark_v1_Worker__Output } from './bulwark/v1/Worker.js';
 
@@ -35,21 +51,35 @@ type SubtypeConstructor<Constructor extends new (...args: any) => any, Subtype> 
 export interface ProtoGrpcType {
   bulwark: {
     v1: {
+      AffectedRange: MessageTypeDefinition<_bulwark_v1_AffectedRange, _bulwark_v1_AffectedRange__Output>
+      Alert: MessageTypeDefinition<_bulwark_v1_Alert, _bulwark_v1_Alert__Output>
       CatalogBackup: MessageTypeDefinition<_bulwark_v1_CatalogBackup, _bulwark_v1_CatalogBackup__Output>
       Controller: SubtypeConstructor<typeof grpc.Client, _bulwark_v1_ControllerClient> & { service: _bulwark_v1_ControllerDefinition }
       GetJobRequest: MessageTypeDefinition<_bulwark_v1_GetJobRequest, _bulwark_v1_GetJobRequest__Output>
+      GetReplicationStatusRequest: MessageTypeDefinition<_bulwark_v1_GetReplicationStatusRequest, _bulwark_v1_GetReplicationStatusRequest__Output>
+      GetReplicationStatusResponse: MessageTypeDefinition<_bulwark_v1_GetReplicationStatusResponse, _bulwark_v1_GetReplicationStatusResponse__Output>
+      GetStatusRequest: MessageTypeDefinition<_bulwark_v1_GetStatusRequest, _bulwark_v1_GetStatusRequest__Output>
+      GetStatusResponse: MessageTypeDefinition<_bulwark_v1_GetStatusResponse, _bulwark_v1_GetStatusResponse__Output>
       Job: MessageTypeDefinition<_bulwark_v1_Job, _bulwark_v1_Job__Output>
       JobProgress: MessageTypeDefinition<_bulwark_v1_JobProgress, _bulwark_v1_JobProgress__Output>
+      ListAlertsRequest: MessageTypeDefinition<_bulwark_v1_ListAlertsRequest, _bulwark_v1_ListAlertsRequest__Output>
+      ListAlertsResponse: MessageTypeDefinition<_bulwark_v1_ListAlertsResponse, _bulwark_v1_ListAlertsResponse__Output>
       ListCatalogBackupsRequest: MessageTypeDefinition<_bulwark_v1_ListCatalogBackupsRequest, _bulwark_v1_ListCatalogBackupsRequest__Output>
       ListCatalogBackupsResponse: MessageTypeDefinition<_bulwark_v1_ListCatalogBackupsResponse, _bulwark_v1_ListCatalogBackupsResponse__Output>
       ListJobsRequest: MessageTypeDefinition<_bulwark_v1_ListJobsRequest, _bulwark_v1_ListJobsRequest__Output>
       ListJobsResponse: MessageTypeDefinition<_bulwark_v1_ListJobsResponse, _bulwark_v1_ListJobsResponse__Output>
+      ListRepairsRequest: MessageTypeDefinition<_bulwark_v1_ListRepairsRequest, _bulwark_v1_ListRepairsRequest__Output>
+      ListRepairsResponse: MessageTypeDefinition<_bulwark_v1_ListRepairsResponse, _bulwark_v1_ListRepairsResponse__Output>
       ListVmsRequest: MessageTypeDefinition<_bulwark_v1_ListVmsRequest, _bulwark_v1_ListVmsRequest__Output>
       ListVmsResponse: MessageTypeDefinition<_bulwark_v1_ListVmsResponse, _bulwark_v1_ListVmsResponse__Output>
       ListWorkersRequest: MessageTypeDefinition<_bulwark_v1_ListWorkersRequest, _bulwark_v1_ListWorkersRequest__Output>
       ListWorkersResponse: MessageTypeDefinition<_bulwark_v1_ListWorkersResponse, _bulwark_v1_ListWorkersResponse__Output>
       LockBackupRequest: MessageTypeDefinition<_bulwark_v1_LockBackupRequest, _bulwark_v1_LockBackupRequest__Output>
       LockBackupResponse: MessageTypeDefinition<_bulwark_v1_LockBackupResponse, _bulwark_v1_LockBackupResponse__Output>
+      NewestCopy: MessageTypeDefinition<_bulwark_v1_NewestCopy, _bulwark_v1_NewestCopy__Output>
+      PeerAttempt: MessageTypeDefinition<_bulwark_v1_PeerAttempt, _bulwark_v1_PeerAttempt__Output>
+      Repair: MessageTypeDefinition<_bulwark_v1_Repair, _bulwark_v1_Repair__Output>
+      ReplicationPairStatus: MessageTypeDefinition<_bulwark_v1_ReplicationPairStatus, _bulwark_v1_ReplicationPairStatus__Output>
       StartBackupRequest: MessageTypeDefinition<_bulwark_v1_StartBackupRequest, _bulwark_v1_StartBackupRequest__Output>
       StartGcRequest: MessageTypeDefinition<_bulwark_v1_StartGcRequest, _bulwark_v1_StartGcRequest__Output>
       StartPruneRequest: MessageTypeDefinition<_bulwark_v1_StartPruneRequest, _bulwark_v1_StartPruneRequest__Output>
@@ -59,6 +89,8 @@ export interface ProtoGrpcType {
       StartVerifyRequest: MessageTypeDefinition<_bulwark_v1_StartVerifyRequest, _bulwark_v1_StartVerifyRequest__Output>
       Vm: MessageTypeDefinition<_bulwark_v1_Vm, _bulwark_v1_Vm__Output>
       VmDisk: MessageTypeDefinition<_bulwark_v1_VmDisk, _bulwark_v1_VmDisk__Output>
+      VmReplicationLag: MessageTypeDefinition<_bulwark_v1_VmReplicationLag, _bulwark_v1_VmReplicationLag__Output>
+      VmStatus: MessageTypeDefinition<_bulwark_v1_VmStatus, _bulwark_v1_VmStatus__Output>
       WatchJobRequest: MessageTypeDefinition<_bulwark_v1_WatchJobRequest, _bulwark_v1_WatchJobRequest__Output>
       Worker: MessageTypeDefinition<_bulwark_v1_Worker, _bulwark_v1_Worker__Output>
     }

@@ -15,6 +15,7 @@ export interface BackupSummary {
   'changeTracking'?: (string);
   'verifiedAt'?: (string);
   'lockedUntil'?: (string);
+  'damage'?: (string);
 }
 
 export interface BackupSummary__Output {
@@ -30,4 +31,5 @@ export interface BackupSummary__Output {
   'changeTracking': (string);
   'verifiedAt': (string);
   'lockedUntil': (string);
+  'damage': (string);
 }

@@ -18,6 +18,8 @@ import type { GetIndexRequest as _bulwark_v1_GetIndexRequest, GetIndexRequest__O
 import type { GetIndexResponse as _bulwark_v1_GetIndexResponse, GetIndexResponse__Output as _bulwark_v1_GetIndexResponse__Output } from '../../bulwark/v1/GetIndexResponse.js';
 import type { GetManifestRequest as _bulwark_v1_GetManifestRequest, GetManifestRequest__Output as _bulwark_v1_GetManifestRequest__Output } from '../../bulwark/v1/GetManifestRequest.js';
 import type { GetManifestResponse as _bulwark_v1_GetManifestResponse, GetManifestResponse__Output as _bulwark_v1_GetManifestResponse__Output } from '../../bulwark/v1/GetManifestResponse.js';
+import type { ImportBackupRequest as _bulwark_v1_ImportBackupRequest, ImportBackupRequest__Output as _bulwark_v1_ImportBackupRequest__Output } from '../../bulwark/v1/ImportBackupRequest.js';
+import type { ImportBackupResponse as _bulwark_v1_ImportBackupResponse, ImportBackupResponse__Output as _bulwark_v1_ImportBackupResponse__Output } from '../../bulwark/v1/ImportBackupResponse.js';
 import type { ListBackupsRequest as _bulwark_v1_ListBackupsRequest, ListBackupsRequest__Output as _bulwark_v1_ListBackupsRequest__Output } from '../../bulwark/v1/ListBackupsRequest.js';
 import type { ListBackupsResponse as _bulwark_v1_ListBackupsResponse, ListBackupsResponse__Output as _bulwark_v1_ListBackupsResponse__Output } from '../../bulwark/v1/ListBackupsResponse.js';
 import type { PutChunksRequest as _bulwark_v1_PutChunksRequest, PutChunksRequest__Output as _bulwark_v1_PutChunksRequest__Output } from '../../bulwark/v1/PutChunksRequest.js';
@@ -90,6 +92,15 @@ export interface BlockStoreClient extends grpc.Client {
   getManifest(argument: _bulwark_v1_GetManifestRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_bulwark_v1_GetManifestResponse__Output>): grpc.ClientUnaryCall;
   getManifest(argument: _bulwark_v1_GetManifestRequest, callback: grpc.requestCallback<_bulwark_v1_GetManifestResponse__Output>): grpc.ClientUnaryCall;
   
+  ImportBackup(metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_bulwark_v1_ImportBackupResponse__Output>): grpc.ClientWritableStream<_bulwark_v1_ImportBackupRequest>;
+  ImportBackup(metadata: grpc.Metadata, callback: grpc.requestCallback<_bulwark_v1_ImportBackupResponse__Output>): grpc.ClientWritableStream<_bulwark_v1_ImportBackupRequest>;
+  ImportBackup(options: grpc.CallOptions, callback: grpc.requestCallback<_bulwark_v1_ImportBackupResponse__Output>): grpc.ClientWritableStream<_bulwark_v1_ImportBackupRequest>;
+  ImportBackup(callback: grpc.requestCallback<_bulwark_v1_ImportBackupResponse__Output>): grpc.ClientWritableStream<_bulwark_v1_ImportBackupRequest>;
+  importBackup(metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_bulwark_v1_ImportBackupResponse__Output>): grpc.ClientWritableStream<_bulwark_v1_ImportBackupRequest>;
+  importBackup(metadata: grpc.Metadata, callback: grpc.requestCallback<_bulwark_v1_ImportBackupResponse__Output>): grpc.ClientWritableStream<_bulwark_v1_ImportBackupRequest>;
+  importBackup(options: grpc.CallOptions, callback: grpc.requestCallback<_bulwark_v1_ImportBackupResponse__Output>): grpc.ClientWritableStream<_bulwark_v1_ImportBackupRequest>;
+  importBackup(callback: grpc.requestCallback<_bulwark_v1_ImportBackupResponse__Output>): grpc.ClientWritableStream<_bulwark_v1_ImportBackupRequest>;
+  
   ListBackups(argument: _bulwark_v1_ListBackupsRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_bulwark_v1_ListBackupsResponse__Output>): grpc.ClientUnaryCall;
   ListBackups(argument: _bulwark_v1_ListBackupsRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_bulwark_v1_ListBackupsResponse__Output>): grpc.ClientUnaryCall;
   ListBackups(argument: _bulwark_v1_ListBackupsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_bulwark_v1_ListBackupsResponse__Output>): grpc.ClientUnaryCall;
@@ -136,6 +147,8 @@ export interface BlockStoreHandlers extends grpc.UntypedServiceImplementation {
   
   GetManifest: grpc.handleUnaryCall<_bulwark_v1_GetManifestRequest__Output, _bulwark_v1_GetManifestResponse>;
   
+  ImportBackup: grpc.handleClientStreamingCall<_bulwark_v1_ImportBackupRequest__Output, _bulwark_v1_ImportBackupResponse>;
+  
   ListBackups: grpc.handleUnaryCall<_bulwark_v1_ListBackupsRequest__Output, _bulwark_v1_ListBackupsResponse>;
   
   PutChunks: grpc.handleClientStreamingCall<_bulwark_v1_PutChunksRequest__Output, _bulwark_v1_PutChunksResponse>;
@@ -153,6 +166,7 @@ export interface BlockStoreDefinition extends grpc.ServiceDefinition {
   GetDatastoreInfo: MethodDefinition<_bulwark_v1_GetDatastoreInfoRequest, _bulwark_v1_DatastoreInfo, _bulwark_v1_GetDatastoreInfoRequest__Output, _bulwark_v1_DatastoreInfo__Output>
   GetIndex: MethodDefinition<_bulwark_v1_GetIndexRequest, _bulwark_v1_GetIndexResponse, _bulwark_v1_GetIndexRequest__Output, _bulwark_v1_GetIndexResponse__Output>
   GetManifest: MethodDefinition<_bulwark_v1_GetManifestRequest, _bulwark_v1_GetManifestResponse, _bulwark_v1_GetManifestRequest__Output, _bulwark_v1_GetManifestResponse__Output>
+  ImportBackup: MethodDefinition<_bulwark_v1_ImportBackupRequest, _bulwark_v1_ImportBackupResponse, _bulwark_v1_ImportBackupRequest__Output, _bulwark_v1_ImportBackupResponse__Output>
   ListBackups: MethodDefinition<_bulwark_v1_ListBackupsRequest, _bulwark_v1_ListBackupsResponse, _bulwark_v1_ListBackupsRequest__Output, _bulwark_v1_ListBackupsResponse__Output>
   PutChunks: MethodDefinition<_bulwark_v1_PutChunksRequest, _bulwark_v1_PutChunksResponse, _bulwark_v1_PutChunksRequest__Output, _bulwark_v1_PutChunksResponse__Output>
   PutIndex: MethodDefinition<_bulwark_v1_PutIndexRequest, _bulwark_v1_PutIndexResponse, _bulwark_v1_PutIndexRequest__Output, _bulwark_v1_PutIndexResponse__Output>

@@ -3,11 +3,19 @@
 import type * as grpc from '@grpc/grpc-js'
 import type { MethodDefinition } from '@grpc/proto-loader'
 import type { GetJobRequest as _bulwark_v1_GetJobRequest, GetJobRequest__Output as _bulwark_v1_GetJobRequest__Output } from '../../bulwark/v1/GetJobRequest.js';
+import type { GetReplicationStatusRequest as _bulwark_v1_GetReplicationStatusRequest, GetReplicationStatusRequest__Output as _bulwark_v1_GetReplicationStatusRequest__Output } from '../../bulwark/v1/GetReplicationStatusRequest.js';
+import type { GetReplicationStatusResponse as _bulwark_v1_GetReplicationStatusResponse, GetReplicationStatusResponse__Output as _bulwark_v1_GetReplicationStatusResponse__Output } from '../../bulwark/v1/GetReplicationStatusResponse.js';
+import type { GetStatusRequest as _bulwark_v1_GetStatusRequest, GetStatusRequest__Output as _bulwark_v1_GetStatusRequest__Output } from '../../bulwark/v1/GetStatusRequest.js';
+import type { GetStatusResponse as _bulwark_v1_GetStatusResponse, GetStatusResponse__Output as _bulwark_v1_GetStatusResponse__Output } from '../../bulwark/v1/GetStatusResponse.js';
 import type { Job as _bulwark_v1_Job, Job__Output as _bulwark_v1_Job__Output } from '../../bulwark/v1/Job.js';
+import type { ListAlertsRequest as _bulwark_v1_ListAlertsRequest, ListAlertsRequest__Output as _bulwark_v1_ListAlertsRequest__Output } from '../../bulwark/v1/ListAlertsRequest.js';
+import type { ListAlertsResponse as _bulwark_v1_ListAlertsResponse, ListAlertsResponse__Output as _bulwark_v1_ListAlertsResponse__Output } from '../../bulwark/v1/ListAlertsResponse.js';
 import type { ListCatalogBackupsRequest as _bulwark_v1_ListCatalogBackupsRequest, ListCatalogBackupsRequest__Output as _bulwark_v1_ListCatalogBackupsRequest__Output } from '../../bulwark/v1/ListCatalogBackupsRequest.js';
 import type { ListCatalogBackupsResponse as _bulwark_v1_ListCatalogBackupsResponse, ListCatalogBackupsResponse__Output as _bulwark_v1_ListCatalogBackupsResponse__Output } from '../../bulwark/v1/ListCatalogBackupsResponse.js';
 import type { ListJobsRequest as _bulwark_v1_ListJobsRequest, ListJobsRequest__Output as _bulwark_v1_ListJobsRequest__Output } from '../../bulwark/v1/ListJobsRequest.js';
 import type { ListJobsResponse as _bulwark_v1_ListJobsResponse, ListJobsResponse__Output as _bulwark_v1_ListJobsResponse__Output } from '../../bulwark/v1/ListJobsResponse.js';
+import type { ListRepairsRequest as _bulwark_v1_ListRepairsRequest, ListRepairsRequest__Output as _bulwark_v1_ListRepairsRequest__Output } from '../../bulwark/v1/ListRepairsRequest.js';
+import type { ListRepairsResponse as _bulwark_v1_ListRepairsResponse, ListRepairsResponse__Output as _bulwark_v1_ListRepairsResponse__Output } from '../../bulwark/v1/ListRepairsResponse.js';
 import type { ListVmsRequest as _bulwark_v1_ListVmsRequest, ListVmsRequest__Output as _bulwark_v1_ListVmsRequest__Output } from '../../bulwark/v1/ListVmsRequest.js';
 import type { ListVmsResponse as _bulwark_v1_ListVmsResponse, ListVmsResponse__Output as _bulwark_v1_ListVmsResponse__Output } from '../../bulwark/v1/ListVmsResponse.js';
 import type { ListWorkersRequest as _bulwark_v1_ListWorkersRequest, ListWorkersRequest__Output as _bulwark_v1_ListWorkersRequest__Output } from '../../bulwark/v1/ListWorkersRequest.js';
@@ -33,6 +41,33 @@ export interface ControllerClient extends grpc.Client {
   getJob(argument: _bulwark_v1_GetJobRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_bulwark_v1_Job__Output>): grpc.ClientUnaryCall;
   getJob(argument: _bulwark_v1_GetJobRequest, callback: grpc.requestCallback<_bulwark_v1_Job__Output>): grpc.ClientUnaryCall;
   
+  GetReplicationStatus(argument: _bulwark_v1_GetReplicationStatusRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_bulwark_v1_GetReplicationStatusResponse__Output>): grpc.ClientUnaryCall;
+  GetReplicationStatus(argument: _bulwark_v1_GetReplicationStatusRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_bulwark_v1_GetReplicationStatusResponse__Output>): grpc.ClientUnaryCall;
+  GetReplicationStatus(argument: _bulwark_v1_GetReplicationStatusRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_bulwark_v1_GetReplicationStatusResponse__Output>): grpc.ClientUnaryCall;
+  GetReplicationStatus(argument: _bulwark_v1_GetReplicationStatusRequest, callback: grpc.requestCallback<_bulwark_v1_GetReplicationStatusResponse__Output>): grpc.ClientUnaryCall;
+  getReplicationStatus(argument: _bulwark_v1_GetReplicationStatusRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_bulwark_v1_GetReplicationStatusResponse__Output>): grpc.ClientUnaryCall;
+  getReplicationStatus(argument: _bulwark_v1_GetReplicationStatusRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_bulwark_v1_GetReplicationStatusResponse__Output>): grpc.ClientUnaryCall;
+  getReplicationStatus(argument: _bulwark_v1_GetReplicationStatusRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_bulwark_v1_GetReplicationStatusResponse__Output>): grpc.ClientUnaryCall;
+  getReplicationStatus(argument: _bulwark_v1_GetReplicationStatusRequest, callback: grpc.requestCallback<_bulwark_v1_GetReplicationStatusResponse__Output>): grpc.ClientUnaryCall;
+  
+  GetStatus(argument: _bulwark_v1_GetStatusRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_bulwark_v1_GetStatusResponse__Output>): grpc.ClientUnaryCall;
+  GetStatus(argument: _bulwark_v1_GetStatusRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_bulwark_v1_GetStatusResponse__Output>): grpc.ClientUnaryCall;
+  GetStatus(argument: _bulwark_v1_GetStatusRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_bulwark_v1_GetStatusResponse__Output>): grpc.ClientUnaryCall;
+  GetStatus(argument: _bulwark_v1_GetStatusRequest, callback: grpc.requestCallback<_bulwark_v1_GetStatusResponse__Output>): grpc.ClientUnaryCall;
+  getStatus(argument: _bulwark_v1_GetStatusRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_bulwark_v1_GetStatusResponse__Output>): grpc.ClientUnaryCall;
+  getStatus(argument: _bulwark_v1_GetStatusRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_bulwark_v1_GetStatusResponse__Output>): grpc.ClientUnaryCall;
+  getStatus(argument: _bulwark_v1_GetStatusRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_bulwark_v1_GetStatusResponse__Output>): grpc.ClientUnaryCall;
+  getStatus(argument: _bulwark_v1_GetStatusRequest, callback: grpc.requestCallback<_bulwark_v1_GetStatusResponse__Output>): grpc.ClientUnaryCall;
+  
+  ListAlerts(argument: _bulwark_v1_ListAlertsRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_bulwark_v1_ListAlertsResponse__Output>): grpc.ClientUnaryCall;
+  ListAlerts(argument: _bulwark_v1_ListAlertsRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_bulwark_v1_ListAlertsResponse__Output>): grpc.ClientUnaryCall;
+  ListAlerts(argument: _bulwark_v1_ListAlertsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_bulwark_v1_ListAlertsResponse__Output>): grpc.ClientUnaryCall;
+  ListAlerts(argument: _bulwark_v1_ListAlertsRequest, callback: grpc.requestCallback<_bulwark_v1_ListAlertsResponse__Output>): grpc.ClientUnaryCall;
+  listAlerts(argument: _bulwark_v1_ListAlertsRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_bulwark_v1_ListAlertsResponse__Output>): grpc.ClientUnaryCall;
+  listAlerts(argument: _bulwark_v1_ListAlertsRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_bulwark_v1_ListAlertsResponse__Output>): grpc.ClientUnaryCall;
+  listAlerts(argument: _bulwark_v1_ListAlertsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_bulwark_v1_ListAlertsResponse__Output>): grpc.ClientUnaryCall;
+  listAlerts(argument: _bulwark_v1_ListAlertsRequest, callback: grpc.requestCallback<_bulwark_v1_ListAlertsResponse__Output>): grpc.ClientUnaryCall;
+  
   ListCatalogBackups(argument: _bulwark_v1_ListCatalogBackupsRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_bulwark_v1_ListCatalogBackupsResponse__Output>): grpc.ClientUnaryCall;
   ListCatalogBackups(argument: _bulwark_v1_ListCatalogBackupsRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_bulwark_v1_ListCatalogBackupsResponse__Output>): grpc.ClientUnaryCall;
   ListCatalogBackups(argument: _bulwark_v1_ListCatalogBackupsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_bulwark_v1_ListCatalogBackupsResponse__Output>): grpc.ClientUnaryCall;
@@ -50,6 +85,15 @@ export interface ControllerClient extends grpc.Client {
   listJobs(argument: _bulwark_v1_ListJobsRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_bulwark_v1_ListJobsResponse__Output>): grpc.ClientUnaryCall;
   listJobs(argument: _bulwark_v1_ListJobsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_bulwark_v1_ListJobsResponse__Output>): grpc.ClientUnaryCall;
   listJobs(argument: _bulwark_v1_ListJobsRequest, callback: grpc.requestCallback<_bulwark_v1_ListJobsResponse__Output>): grpc.ClientUnaryCall;
+  
+  ListRepairs(argument: _bulwark_v1_ListRepairsRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_bulwark_v1_ListRepairsResponse__Output>): grpc.ClientUnaryCall;
+  ListRepairs(argument: _bulwark_v1_ListRepairsRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_bulwark_v1_ListRepairsResponse__Output>): grpc.ClientUnaryCall;
+  ListRepairs(argument: _bulwark_v1_ListRepairsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_bulwark_v1_ListRepairsResponse__Output>): grpc.ClientUnaryCall;
+  ListRepairs(argument: _bulwark_v1_ListRepairsRequest, callback: grpc.requestCallback<_bulwark_v1_ListRepairsResponse__Output>): grpc.ClientUnaryCall;
+  listRepairs(argument: _bulwark_v1_ListRepairsRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_bulwark_v1_ListRepairsResponse__Output>): grpc.ClientUnaryCall;
+  listRepairs(argument: _bulwark_v1_ListRepairsRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_bulwark_v1_ListRepairsResponse__Output>): grpc.ClientUnaryCall;
+  listRepairs(argument: _bulwark_v1_ListRepairsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_bulwark_v1_ListRepairsResponse__Output>): grpc.ClientUnaryCall;
+  listRepairs(argument: _bulwark_v1_ListRepairsRequest, callback: grpc.requestCallback<_bulwark_v1_ListRepairsResponse__Output>): grpc.ClientUnaryCall;
   
   ListVms(argument: _bulwark_v1_ListVmsRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_bulwark_v1_ListVmsResponse__Output>): grpc.ClientUnaryCall;
   ListVms(argument: _bulwark_v1_ListVmsRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_bulwark_v1_ListVmsResponse__Output>): grpc.ClientUnaryCall;
@@ -151,9 +195,17 @@ export interface ControllerClient extends grpc.Client {
 export interface ControllerHandlers extends grpc.UntypedServiceImplementation {
   GetJob: grpc.handleUnaryCall<_bulwark_v1_GetJobRequest__Output, _bulwark_v1_Job>;
   
+  GetReplicationStatus: grpc.handleUnaryCall<_bulwark_v1_GetReplicationStatusRequest__Output, _bulwark_v1_GetReplicationStatusResponse>;
+  
+  GetStatus: grpc.handleUnaryCall<_bulwark_v1_GetStatusRequest__Output, _bulwark_v1_GetStatusResponse>;
+  
+  ListAlerts: grpc.handleUnaryCall<_bulwark_v1_ListAlertsRequest__Output, _bulwark_v1_ListAlertsResponse>;
+  
   ListCatalogBackups: grpc.handleUnaryCall<_bulwark_v1_ListCatalogBackupsRequest__Output, _bulwark_v1_ListCatalogBackupsResponse>;
   
   ListJobs: grpc.handleUnaryCall<_bulwark_v1_ListJobsRequest__Output, _bulwark_v1_ListJobsResponse>;
+  
+  ListRepairs: grpc.handleUnaryCall<_bulwark_v1_ListRepairsRequest__Output, _bulwark_v1_ListRepairsResponse>;
   
   ListVms: grpc.handleUnaryCall<_bulwark_v1_ListVmsRequest__Output, _bulwark_v1_ListVmsResponse>;
   
@@ -181,8 +233,12 @@ export interface ControllerHandlers extends grpc.UntypedServiceImplementation {
 
 export interface ControllerDefinition extends grpc.ServiceDefinition {
   GetJob: MethodDefinition<_bulwark_v1_GetJobRequest, _bulwark_v1_Job, _bulwark_v1_GetJobRequest__Output, _bulwark_v1_Job__Output>
+  GetReplicationStatus: MethodDefinition<_bulwark_v1_GetReplicationStatusRequest, _bulwark_v1_GetReplicationStatusResponse, _bulwark_v1_GetReplicationStatusRequest__Output, _bulwark_v1_GetReplicationStatusResponse__Output>
+  GetStatus: MethodDefinition<_bulwark_v1_GetStatusRequest, _bulwark_v1_GetStatusResponse, _bulwark_v1_GetStatusRequest__Output, _bulwark_v1_GetStatusResponse__Output>
+  ListAlerts: MethodDefinition<_bulwark_v1_ListAlertsRequest, _bulwark_v1_ListAlertsResponse, _bulwark_v1_ListAlertsRequest__Output, _bulwark_v1_ListAlertsResponse__Output>
   ListCatalogBackups: MethodDefinition<_bulwark_v1_ListCatalogBackupsRequest, _bulwark_v1_ListCatalogBackupsResponse, _bulwark_v1_ListCatalogBackupsRequest__Output, _bulwark_v1_ListCatalogBackupsResponse__Output>
   ListJobs: MethodDefinition<_bulwark_v1_ListJobsRequest, _bulwark_v1_ListJobsResponse, _bulwark_v1_ListJobsRequest__Output, _bulwark_v1_ListJobsResponse__Output>
+  ListRepairs: MethodDefinition<_bulwark_v1_ListRepairsRequest, _bulwark_v1_ListRepairsResponse, _bulwark_v1_ListRepairsRequest__Output, _bulwark_v1_ListRepairsResponse__Output>
   ListVms: MethodDefinition<_bulwark_v1_ListVmsRequest, _bulwark_v1_ListVmsResponse, _bulwark_v1_ListVmsRequest__Output, _bulwark_v1_ListVmsResponse__Output>
   ListWorkers: MethodDefinition<_bulwark_v1_ListWorkersRequest, _bulwark_v1_ListWorkersResponse, _bulwark_v1_ListWorkersRequest__Output, _bulwark_v1_ListWorkersResponse__Output>
   LockBackup: MethodDefinition<_bulwark_v1_LockBackupRequest, _bulwark_v1_LockBackupResponse, _bulwark_v1_LockBackupRequest__Output, _bulwark_v1_LockBackupResponse__Output>

@@ -3,8 +3,10 @@
 
 export interface GetChunksRequest {
   'digests'?: (Buffer | Uint8Array | string)[];
+  'excludeSites'?: (string)[];
 }
 
 export interface GetChunksRequest__Output {
   'digests': (Buffer)[];
+  'excludeSites': (string)[];
 }

@@ -4,9 +4,11 @@
 export interface GetIndexRequest {
   'backupId'?: (string);
   'disk'?: (string);
+  'excludeSites'?: (string)[];
 }
 
 export interface GetIndexRequest__Output {
   'backupId': (string);
   'disk': (string);
+  'excludeSites': (string)[];
 }

@@ -3,8 +3,10 @@
 
 export interface GetManifestRequest {
   'backupId'?: (string);
+  'excludeSites'?: (string)[];
 }
 
 export interface GetManifestRequest__Output {
   'backupId': (string);
+  'excludeSites': (string)[];
 }

@@ -1,0 +1,95 @@
+/**
+ * The deployment at a glance (`bulwark status`): every worker and its state, the newest backup
+ * of each VM at each site, the open damage alerts (shown until resolved), replication lag per
+ * pair and VM, jobs queued or running, and jobs that failed recently. Read-only, from the catalog.
+ */
+import type { Clock } from '../../shared/clock.js';
+import type { AlertRow, BackupState, Catalog, JobRow, WorkerRow } from '../catalog/catalog.js';
+import type { PairStatus, ReplicationStatusReader } from './replication-status.js';
+
+/** The newest present copy of a VM's backups at one site. */
+export interface NewestCopy {
+  readonly site: string;
+  readonly backupId: string;
+  readonly createdAt: string;
+  readonly state: BackupState;
+}
+
+export interface VmStatus {
+  readonly name: string;
+  /** Where the inventory places it; null for a VM known only from its backups. */
+  readonly site: string | null;
+  readonly worker: string | null;
+  /** One per site holding a copy, by site. */
+  readonly newest: NewestCopy[];
+}
+
+export interface DeploymentStatus {
+  readonly now: string;
+  readonly workers: WorkerRow[];
+  readonly vms: VmStatus[];
+  readonly openAlerts: AlertRow[];
+  readonly replication: PairStatus[];
+  /** Queued and running jobs, newest first. */
+  readonly activeJobs: JobRow[];
+  /** Jobs that failed within `failedWithinMs`, newest first. */
+  readonly failedJobs: JobRow[];
+  readonly failedWithinMs: number;
+}
+
+const ACTIVE_JOBS_LIMIT = 100;
+const FAILED_JOBS_LIMIT = 20;
+const OPEN_ALERTS_LIMIT = 1000;
+
+export interface DeploymentStatusOptions {
+  readonly catalog: Catalog;
+  readonly clock: Clock;
+  readonly replication: ReplicationStatusReader;
+}
+
+export class DeploymentStatusReader {
+  constructor(private readonly opts: DeploymentStatusOptions) {}
+
+  status(failedWithinMs: number): DeploymentStatus {
+    const { catalog, clock } = this.opts;
+    const nowMs = clock.nowMs();
+    const failedSince = new Date(nowMs - failedWithinMs).toISOString();
+    const activeJobs = [
+      ...catalog.listJobs({ state: 'running', limit: ACTIVE_JOBS_LIMIT }),
+      ...catalog.listJobs({ state: 'queued', limit: ACTIVE_JOBS_LIMIT }),
+    ].sort((a, b) => b.createdAt.localeCompare(a.createdAt) || b.id.localeCompare(a.id));
+    return {
+      now: new Date(nowMs).toISOString(),
+      workers: catalog.listWorkers(),
+      vms: this.vms(),
+      openAlerts: catalog.listAlerts({ openOnly: true, limit: OPEN_ALERTS_LIMIT }),
+      replication: this.opts.replication.status().pairs,
+      activeJobs,
+      failedJobs: catalog.listJobs({ state: 'failed', finishedSince: failedSince, limit: FAILED_JOBS_LIMIT }),
+      failedWithinMs,
+    };
+  }
+
+  /** Inventory VMs and VMs known only from backups, by name; each with its newest copy per site. */
+  private vms(): VmStatus[] {
+    const { catalog } = this.opts;
+    const newest = new Map<string, Map<string, NewestCopy>>();
+    // Newest first: the first copy seen per (vm, site) is its newest.
+    for (const b of catalog.listBackups({})) {
+      const bySite = newest.get(b.vm) ?? new Map<string, NewestCopy>();
+      if (!bySite.has(b.site)) bySite.set(b.site, { site: b.site, backupId: b.backupId, createdAt: b.createdAt, state: b.state });
+      newest.set(b.vm, bySite);
+    }
+    const inventory = new Map(catalog.listVms().map((vm) => [vm.name, vm]));
+    const names = [...new Set([...inventory.keys(), ...newest.keys()])].sort();
+    return names.map((name) => {
+      const vm = inventory.get(name);
+      return {
+        name,
+        site: vm?.site ?? null,
+        worker: vm?.worker ?? null,
+        newest: [...(newest.get(name)?.values() ?? [])].sort((a, b) => a.site.localeCompare(b.site)),
+      };
+    });
+  }
+}
