@@ -26,6 +26,7 @@ import type { AffectedRange, RepairTrigger } from '../../shared/messages/events.
 import type { BackupDir, Datastore } from '../datastore/datastore.js';
 import { affectedRanges, describeRanges, wholeDisks } from './affected-ranges.js';
 import type { PeerReadOptions } from '../replication/peer-store.js';
+import { ChunkFetcher } from './chunk-fetcher.js';
 import type { PeerProvider } from './peer-directory.js';
 import type { RepairJournal } from './repair-journal.js';
 
@@ -63,6 +64,8 @@ export function isDamage(err: unknown): boolean {
 
 export class RepairService {
   private readonly inflight = new Map<string, Promise<unknown>>();
+  /** Heals running at once share their calls to a peer. */
+  private readonly fetcher = new ChunkFetcher();
   /** Peers whose link failed lately: not waited for until this time (ms), so a cut link costs one wait, not one per object. */
   private readonly downUntil = new Map<string, number>();
 
@@ -111,12 +114,7 @@ export class RepairService {
       const tried: { site: string; error: string }[] = [];
       for (const peer of this.opts.peers.list(ctx.excludeSites ?? [])) {
         try {
-          let blob: Buffer | undefined;
-          for await (const chunk of peer.getChunks([digest], this.peerOptions(ctx, peer.site))) {
-            if (!chunk.digest.equals(digest)) throw new CorruptDataError(`chunk ${hex} from ${peer.site}`, 'the peer sent another chunk');
-            blob = chunk.blob;
-          }
-          if (!blob) throw new ChunkMissingError([hex], { peer: peer.site });
+          const blob = await this.fetcher.fetch(peer, digest, this.peerOptions(ctx, peer.site));
           await datastore.blobChecker.check(digest, blob);
           const good = blob;
           await this.opts.journal.recordRepair(

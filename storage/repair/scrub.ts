@@ -22,6 +22,9 @@ import type { Logger } from '../../shared/log.js';
 import type { Datastore } from '../datastore/datastore.js';
 import { isDamage, problemOf, type RepairService } from './repair-service.js';
 
+/** Chunks a scrub reads and checks at once. */
+const CHUNKS_AT_ONCE = 4;
+
 const ScrubState = z.strictObject({
   passStartedAt: z.iso.datetime(),
   /** Chunks with a digest (hex) up to and including this one were checked in this pass. */
@@ -106,15 +109,11 @@ export class Scrubber {
       }
     }
 
-    // Then every referenced chunk once, in digest order, from the cursor on.
-    const ordered = [...digests].sort();
+    // Then every referenced chunk once, in digest order, from the cursor on: a few at a time
+    // (reads, checks and heals overlap), the cursor moved past a group once all of it is done.
+    const ordered = [...digests].sort().filter((hex) => state.cursor === null || hex > state.cursor);
     let lastSaveMs = clock.nowMs();
-    for (const hex of ordered) {
-      if (state.cursor !== null && hex <= state.cursor) continue;
-      if (signal?.aborted) {
-        await this.saveState(state);
-        signal.throwIfAborted();
-      }
+    const checkOne = async (hex: string): Promise<void> => {
       const digest = Buffer.from(hex, 'hex');
       let blob: Buffer | undefined;
       try {
@@ -134,7 +133,15 @@ export class Scrubber {
       }
       counts.chunksChecked++;
       counts.bytesChecked += blob?.length ?? 0;
-      state.cursor = hex;
+    };
+    for (let at = 0; at < ordered.length; at += CHUNKS_AT_ONCE) {
+      if (signal?.aborted) {
+        await this.saveState(state);
+        signal.throwIfAborted();
+      }
+      const group = ordered.slice(at, at + CHUNKS_AT_ONCE);
+      await Promise.all(group.map(checkOne));
+      state.cursor = group[group.length - 1] ?? state.cursor;
       if (clock.nowMs() - lastSaveMs >= (this.opts.saveEveryMs ?? 5000)) {
         await this.saveState(state);
         lastSaveMs = clock.nowMs();

@@ -55,6 +55,9 @@ interface SoundBackup {
   readonly indexes: { readonly disk: string; readonly index: FixedIndex }[];
 }
 
+/** Chunk heals a verify runs at once. */
+const HEALS_AT_ONCE = 8;
+
 function problemOf(err: unknown): string {
   if ((err instanceof CorruptDataError || err instanceof PreconditionError) && typeof err.details.problem === 'string') return err.details.problem;
   return errorMessage(err);
@@ -155,32 +158,32 @@ export async function runVerify(opts: VerifyOptions): Promise<VerifyResult> {
   await pool.drain();
 
   const stillBad = new Set<string>();
-  for (const [hex, { problem }] of [...bad].sort(([a], [b]) => (a < b ? -1 : 1))) {
-    const finding: ChunkFinding = {
-      digest: hex,
-      problem,
-      backups: referencesOf(sound, hex),
-      outcome: 'unrepaired',
-      peer: null,
-      bytes: 0,
-    };
-    if (healer) {
-      opts.signal?.throwIfAborted();
-      const before = healer.journal.recorded.length;
+  const refs = referencesOf(sound, new Set(bad.keys()));
+  const findings: ChunkFinding[] = [...bad]
+    .sort(([a], [b]) => (a < b ? -1 : 1))
+    .map(([hex, { problem }]) => ({ digest: hex, problem, backups: refs.get(hex) ?? [], outcome: 'unrepaired', peer: null, bytes: 0 }));
+  // Heals run several at once (they share calls to each peer).
+  const heals = new TaskPool(HEALS_AT_ONCE);
+  for (const finding of healer ? findings : []) {
+    opts.signal?.throwIfAborted();
+    await heals.run(async () => {
       try {
-        const blob = await healer.healChunk(digestFromHex(hex), problem, { trigger: 'verify' });
-        const record = healer.journal.recorded.slice(before).find((r) => r.digest === hex);
+        const blob = await healer?.healChunk(digestFromHex(finding.digest), finding.problem, { trigger: 'verify' });
+        if (!blob) return;
         finding.outcome = 'repaired';
-        finding.peer = record?.peer ?? null;
+        finding.peer = healer?.journal.recorded.findLast((r) => r.digest === finding.digest)?.peer ?? null;
         finding.bytes = blob.length;
       } catch (err) {
         if (!(err instanceof AppError)) throw err;
       }
-    }
+    });
+  }
+  await heals.drain();
+  for (const finding of findings) {
     if (finding.outcome === 'repaired') result.repaired++;
     else {
       result.unrepaired++;
-      stillBad.add(hex);
+      stillBad.add(finding.digest);
     }
     result.chunks.push(finding);
   }
@@ -291,15 +294,17 @@ function indexUsesAny(index: FixedIndex, hexes: ReadonlySet<string>): boolean {
 }
 
 /** Where a chunk is used: backup, VM, disk and byte offset. */
-function referencesOf(backups: readonly SoundBackup[], hex: string): ChunkFinding['backups'] {
-  const target = digestFromHex(hex);
-  const refs: ChunkFinding['backups'] = [];
+function referencesOf(backups: readonly SoundBackup[], hexes: ReadonlySet<string>): Map<string, ChunkFinding['backups']> {
+  const refs = new Map<string, ChunkFinding['backups']>();
+  if (hexes.size === 0) return refs;
   for (const backup of backups) {
     for (const { disk, index } of backup.indexes) {
       for (let i = 0; i < index.chunkCount; i++) {
-        if (index.digests.subarray(i * DIGEST_BYTES, (i + 1) * DIGEST_BYTES).equals(target)) {
-          refs.push({ backupId: backup.backupId, vm: backup.vm, disk, offsetBytes: i * backup.chunkSizeBytes });
-        }
+        const hex = index.digests.toString('hex', i * DIGEST_BYTES, (i + 1) * DIGEST_BYTES);
+        if (!hexes.has(hex)) continue;
+        const list = refs.get(hex) ?? [];
+        list.push({ backupId: backup.backupId, vm: backup.vm, disk, offsetBytes: i * backup.chunkSizeBytes });
+        refs.set(hex, list);
       }
     }
   }
