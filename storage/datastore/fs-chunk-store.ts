@@ -3,7 +3,7 @@ import { mkdir, readdir, readFile, rename, stat, unlink, writeFile } from 'node:
 import { dirname, join } from 'node:path';
 import type { Clock } from '../../shared/clock.js';
 import { digestHex } from '../../shared/format/chunk-digest.js';
-import { fsyncDir, writeFileAtomic } from '../../shared/fs/atomic-file.js';
+import { writeFileAtomic } from '../../shared/fs/atomic-file.js';
 import type { ChunkStore, StoredChunkInfo } from './chunk-store.js';
 import { DirSyncer } from './dir-syncer.js';
 
@@ -111,6 +111,10 @@ export class FsChunkStore implements ChunkStore {
     }
   }
 
+  /**
+   * Moves a blob aside: one rename (the blob's bytes never move), a `.reason` file beside it,
+   * then a group fsync of the two directories (shared with concurrent quarantines and puts).
+   */
   async quarantine(digest: Uint8Array, problem: string): Promise<void> {
     const hex = digestHex(digest);
     const path = this.pathOf(digest);
@@ -121,8 +125,8 @@ export class FsChunkStore implements ChunkStore {
       if (isNotFound(err)) return;
       throw err;
     }
-    await writeFileAtomic(`${target}.reason`, Buffer.from(`${problem}\n`), { tmpDir: this.tmpDir });
-    await fsyncDir(dirname(path));
+    await writeFileAtomic(`${target}.reason`, Buffer.from(`${problem}\n`), { tmpDir: this.tmpDir, syncDir: false });
+    await this.syncer.sync([this.quarantineDir, dirname(path)]);
   }
 
   remove(digest: Uint8Array, decide: (info: StoredChunkInfo) => boolean): Promise<boolean> {

@@ -21,10 +21,11 @@ import { z } from 'zod';
 import type { Clock } from '../../shared/clock.js';
 import { errorMessage } from '../../shared/errors.js';
 import { decodeCheckedJson, encodeCheckedJson, parseJsonObject } from '../../shared/format/checked-json.js';
-import { fsyncDir, writeFileAtomic } from '../../shared/fs/atomic-file.js';
+import { writeFileAtomic } from '../../shared/fs/atomic-file.js';
 import { newId } from '../../shared/ids.js';
 import type { Logger } from '../../shared/log.js';
 import { DamageAlert, RepairRecord, WorkerEvent, type AffectedRange } from '../../shared/messages/events.js';
+import { DirSyncer } from '../datastore/dir-syncer.js';
 
 /** Where events go: JetStream in production (EventPublisher), a list in tests. */
 export interface EventSink {
@@ -66,6 +67,8 @@ export interface RepairJournalOptions {
 
 export class RepairJournal {
   private readonly outbox: string;
+  /** Group fsync of the outbox: concurrent repairs share each directory fsync. */
+  private readonly syncer = new DirSyncer();
   private readonly alerts = new Map<string, DamageAlert>();
   private flushing: Promise<void> | undefined;
   private again = false;
@@ -116,7 +119,8 @@ export class RepairJournal {
       affected: record.affected ?? [],
     });
     const intent = join(this.outbox, `${full.repairId}.intent.json`);
-    await writeFileAtomic(intent, Buffer.from(JSON.stringify(full)), { tmpDir: this.opts.tmpDir });
+    await writeFileAtomic(intent, Buffer.from(JSON.stringify(full)), { tmpDir: this.opts.tmpDir, syncDir: false });
+    await this.syncer.sync([this.outbox]);
     await write();
     await this.promote(full, record.affected === undefined);
     return full;
@@ -156,7 +160,7 @@ export class RepairJournal {
       await writeFileAtomic(join(this.outbox, `${record.repairId}.json`), this.encodeEvent(this.repairEvent(record)), { tmpDir: this.opts.tmpDir, syncDir: false });
       await unlink(intent);
     }
-    await fsyncDir(this.outbox);
+    await this.syncer.sync([this.outbox]);
     this.recorded.push(record);
     this.schedule(this.opts.batchDelayMs ?? 100);
   }
@@ -266,13 +270,17 @@ export class RepairJournal {
         }
       }
       const ranges = await this.opts.resolveRanges(new Set(records.map((r) => r.digest ?? '')));
+      // Each record's final file replaces its pending one; one directory fsync for the batch.
+      const finals: string[] = [];
       for (const record of records) {
         const full = { ...record, affected: ranges.get(record.digest ?? '') ?? [] };
-        await writeFileAtomic(join(this.outbox, `${record.repairId}.json`), this.encodeEvent(this.repairEvent(full)), { tmpDir: this.opts.tmpDir });
+        await writeFileAtomic(join(this.outbox, `${record.repairId}.json`), this.encodeEvent(this.repairEvent(full)), { tmpDir: this.opts.tmpDir, syncDir: false });
         await unlink(join(this.outbox, `${record.repairId}.pending.json`));
         const mine = this.recorded.find((r) => r.repairId === record.repairId);
         if (mine) mine.affected.splice(0, mine.affected.length, ...full.affected);
+        finals.push(record.repairId);
       }
+      if (finals.length > 0) await this.syncer.sync([this.outbox]);
     }
     const sink = this.opts.sink;
     if (!sink) return;
