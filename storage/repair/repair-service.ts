@@ -25,10 +25,10 @@ import type { Logger } from '../../shared/log.js';
 import type { AffectedRange, RepairTrigger } from '../../shared/messages/events.js';
 import type { BackupDir, Datastore } from '../datastore/datastore.js';
 import { affectedRanges, describeRanges, wholeDisks } from './affected-ranges.js';
-import type { PeerReadOptions } from '../replication/peer-store.js';
+import type { PeerReadOptions, PeerStore } from '../replication/peer-store.js';
 import { ChunkFetcher } from './chunk-fetcher.js';
 import type { PeerProvider } from './peer-directory.js';
-import type { RepairJournal } from './repair-journal.js';
+import type { DamageKey, RepairJournal } from './repair-journal.js';
 
 /** How long verify, scrub and start-up heals wait for a link to a peer that is reconnecting. */
 const PATIENT_PEER_MS = 10_000;
@@ -60,6 +60,21 @@ export function problemOf(err: unknown): string {
 /** Errors that mean "this copy is bad or gone" rather than "something else failed". */
 export function isDamage(err: unknown): boolean {
   return err instanceof ChunkMissingError || err instanceof NotFoundError || err instanceof CorruptDataError || err instanceof PreconditionError;
+}
+
+/** One heal from peers, as fromPeers runs it. */
+interface PeerHeal<T> {
+  readonly key: DamageKey;
+  /** How the record and the alert name the object. */
+  readonly names: { readonly digest: string | null; readonly backupId: string | null; readonly disk: string | null };
+  /** "chunk 4f1c…", "the index of disk d of backup B", for logs. */
+  readonly what: string;
+  readonly problem: string;
+  readonly ctx: HealContext;
+  /** Gets a good copy from one peer and checks it; `write` puts it in place; `affected` when known now (else the journal fills it in). */
+  fetch(peer: PeerStore, options: PeerReadOptions): Promise<{ bytes: number; result: T; write: () => Promise<void>; affected?: AffectedRange[] }>;
+  /** What the alert says when no peer could. */
+  unrecoverable(tried: readonly { site: string; error: string }[]): Promise<{ affected: AffectedRange[]; message: string }>;
 }
 
 export class RepairService {
@@ -111,38 +126,25 @@ export class RepairService {
           this.opts.log.warn({ digest: hex, problem }, 'damaged chunk quarantined');
         }
       }
-      const tried: { site: string; error: string }[] = [];
-      for (const peer of this.opts.peers.list(ctx.excludeSites ?? [])) {
-        try {
-          const blob = await this.fetcher.fetch(peer, digest, this.peerOptions(ctx, peer.site));
-          await datastore.blobChecker.check(digest, blob);
-          const good = blob;
-          await this.opts.journal.recordRepair(
-            { object: 'chunk', digest: hex, backupId: null, disk: null, problem, trigger: ctx.trigger, peer: peer.site, bytes: blob.length },
-            async () => {
-              await datastore.chunks.put(digest, good);
-            },
-          );
-          await this.opts.journal.resolve({ object: 'chunk', digest: hex }, `repaired from ${peer.site}`);
-          this.opts.log.info({ digest: hex, peer: peer.site, bytes: blob.length, problem, trigger: ctx.trigger }, 'chunk repaired');
-          return blob;
-        } catch (err) {
-          tried.push({ site: peer.site, error: this.peerFailed(peer.site, err) });
-          this.opts.log.warn({ digest: hex, peer: peer.site, err: errorMessage(err) }, 'peer could not supply the chunk');
-        }
-      }
-      const ranges = (await affectedRanges(datastore, new Set([hex]))).get(hex) ?? [];
-      const alert = await this.opts.journal.raise({
-        object: 'chunk',
-        digest: hex,
-        backupId: null,
-        disk: null,
+      return this.fromPeers<Buffer>({
+        key: { object: 'chunk', digest: hex },
+        names: { digest: hex, backupId: null, disk: null },
+        what: `chunk ${hex}`,
         problem,
-        peersTried: tried,
-        affected: ranges,
-        message: `chunk ${hex} is ${problem} at site ${this.opts.site} and no peer could supply it (${this.triedText(tried)}): ${describeRanges(ranges)} cannot be restored from this site`,
+        ctx,
+        fetch: async (peer, options) => {
+          const blob = await this.fetcher.fetch(peer, digest, options);
+          await datastore.blobChecker.check(digest, blob);
+          return { bytes: blob.length, result: blob, write: async () => void (await datastore.chunks.put(digest, blob)) };
+        },
+        unrecoverable: async (tried) => {
+          const ranges = (await affectedRanges(datastore, new Set([hex]))).get(hex) ?? [];
+          return {
+            affected: ranges,
+            message: `chunk ${hex} is ${problem} at site ${this.opts.site} and no peer could supply it (${this.triedText(tried)}): ${describeRanges(ranges)} cannot be restored from this site`,
+          };
+        },
       });
-      throw new UnrecoverableDamageError(alert.message, { digest: hex, alertId: alert.alertId, problem });
     });
   }
 
@@ -183,35 +185,23 @@ export class RepairService {
         if (!isDamage(err)) throw err;
         problem = problemOf(err);
       }
-      const tried: { site: string; error: string }[] = [];
-      for (const peer of this.opts.peers.list(ctx.excludeSites ?? [])) {
-        try {
-          const file = await peer.getManifest(entry.backupId, this.peerOptions(ctx, peer.site));
-          const manifest = decodeManifest(file, `manifest of backup ${entry.backupId} from ${peer.site}`);
-          const record = { object: 'manifest', digest: null, backupId: entry.backupId, disk: null, problem, trigger: ctx.trigger, peer: peer.site } as const;
-          await this.opts.journal.recordRepair({ ...record, bytes: file.length, affected: wholeDisks(manifest) }, async () => {
-            await datastore.replaceManifest(entry, file, problem);
-          });
-          await this.opts.journal.resolve({ object: 'manifest', backupId: entry.backupId }, `repaired from ${peer.site}`);
-          this.opts.log.info({ backupId: entry.backupId, peer: peer.site, problem, trigger: ctx.trigger }, 'manifest repaired');
-          return manifest;
-        } catch (err) {
-          tried.push({ site: peer.site, error: this.peerFailed(peer.site, err) });
-          this.opts.log.warn({ backupId: entry.backupId, peer: peer.site, err: errorMessage(err) }, 'peer could not supply the manifest');
-        }
-      }
-      const affected: AffectedRange[] = [{ backupId: entry.backupId, vm: entry.vm, disk: '(all)', offsetBytes: 0, lengthBytes: 0 }];
-      const alert = await this.opts.journal.raise({
-        object: 'manifest',
-        digest: null,
-        backupId: entry.backupId,
-        disk: null,
+      return this.fromPeers<Manifest>({
+        key: { object: 'manifest', backupId: entry.backupId },
+        names: { digest: null, backupId: entry.backupId, disk: null },
+        what: `the manifest of backup ${entry.backupId}`,
         problem,
-        peersTried: tried,
-        affected,
-        message: `the manifest of backup ${entry.backupId} (VM ${entry.vm}) is ${problem} at site ${this.opts.site} and no peer could supply it (${this.triedText(tried)}): the whole backup cannot be restored from this site`,
+        ctx,
+        fetch: async (peer, options) => {
+          const file = await peer.getManifest(entry.backupId, options);
+          const manifest = decodeManifest(file, `manifest of backup ${entry.backupId} from ${peer.site}`);
+          return { bytes: file.length, result: manifest, affected: wholeDisks(manifest), write: () => datastore.replaceManifest(entry, file, problem).then(() => undefined) };
+        },
+        unrecoverable: (tried) =>
+          Promise.resolve({
+            affected: [{ backupId: entry.backupId, vm: entry.vm, disk: '(all)', offsetBytes: 0, lengthBytes: 0 }],
+            message: `the manifest of backup ${entry.backupId} (VM ${entry.vm}) is ${problem} at site ${this.opts.site} and no peer could supply it (${this.triedText(tried)}): the whole backup cannot be restored from this site`,
+          }),
       });
-      throw new UnrecoverableDamageError(alert.message, { backupId: entry.backupId, alertId: alert.alertId, problem });
     });
   }
 
@@ -228,33 +218,22 @@ export class RepairService {
         if (!isDamage(err)) throw err;
         problem = problemOf(err);
       }
-      const tried: { site: string; error: string }[] = [];
-      for (const peer of this.opts.peers.list(ctx.excludeSites ?? [])) {
-        try {
-          const file = await peer.getIndex(backupId, disk, this.peerOptions(ctx, peer.site));
-          const record = { object: 'index', digest: null, backupId, disk, problem, trigger: ctx.trigger, peer: peer.site } as const;
-          await this.opts.journal.recordRepair({ ...record, bytes: file.length, affected: wholeDisks(manifest, disk) }, async () => {
-            await datastore.replaceIndex(backupId, disk, file, problem);
-          });
-          await this.opts.journal.resolve({ object: 'index', backupId, disk }, `repaired from ${peer.site}`);
-          this.opts.log.info({ backupId, disk, peer: peer.site, problem, trigger: ctx.trigger }, 'index repaired');
-          return;
-        } catch (err) {
-          tried.push({ site: peer.site, error: this.peerFailed(peer.site, err) });
-          this.opts.log.warn({ backupId, disk, peer: peer.site, err: errorMessage(err) }, 'peer could not supply the index');
-        }
-      }
-      const alert = await this.opts.journal.raise({
-        object: 'index',
-        digest: null,
-        backupId,
-        disk,
+      await this.fromPeers<undefined>({
+        key: { object: 'index', backupId, disk },
+        names: { digest: null, backupId, disk },
+        what: `the index of disk ${disk} of backup ${backupId}`,
         problem,
-        peersTried: tried,
-        affected: wholeDisks(manifest, disk),
-        message: `the index of disk ${disk} of backup ${backupId} (VM ${manifest.vm}) is ${problem} at site ${this.opts.site} and no peer could supply it (${this.triedText(tried)}): that disk cannot be restored from this site`,
+        ctx,
+        fetch: async (peer, options) => {
+          const file = await peer.getIndex(backupId, disk, options);
+          return { bytes: file.length, result: undefined, affected: wholeDisks(manifest, disk), write: () => datastore.replaceIndex(backupId, disk, file, problem) };
+        },
+        unrecoverable: (tried) =>
+          Promise.resolve({
+            affected: wholeDisks(manifest, disk),
+            message: `the index of disk ${disk} of backup ${backupId} (VM ${manifest.vm}) is ${problem} at site ${this.opts.site} and no peer could supply it (${this.triedText(tried)}): that disk cannot be restored from this site`,
+          }),
       });
-      throw new UnrecoverableDamageError(alert.message, { backupId, disk, alertId: alert.alertId, problem });
     });
   }
 
@@ -335,6 +314,32 @@ export class RepairService {
         if (!(err instanceof AppError)) throw err;
       }
     }
+  }
+
+  /**
+   * The part every heal shares: ask the peers in order for a good copy (`fetch` gets and checks
+   * it), write it between the journal's intent and record, resolve any alert on the object; when
+   * no peer can, raise the alert and throw UnrecoverableDamageError.
+   */
+  private async fromPeers<T>(heal: PeerHeal<T>): Promise<T> {
+    const { ctx, problem } = heal;
+    const tried: { site: string; error: string }[] = [];
+    for (const peer of this.opts.peers.list(ctx.excludeSites ?? [])) {
+      try {
+        const got = await heal.fetch(peer, this.peerOptions(ctx, peer.site));
+        const record = { object: heal.key.object, ...heal.names, problem, trigger: ctx.trigger, peer: peer.site, bytes: got.bytes };
+        await this.opts.journal.recordRepair(got.affected ? { ...record, affected: got.affected } : record, got.write);
+        await this.opts.journal.resolve(heal.key, `repaired from ${peer.site}`);
+        this.opts.log.info({ ...heal.names, peer: peer.site, bytes: got.bytes, problem, trigger: ctx.trigger }, `${heal.key.object} repaired`);
+        return got.result;
+      } catch (err) {
+        tried.push({ site: peer.site, error: this.peerFailed(peer.site, err) });
+        this.opts.log.warn({ ...heal.names, peer: peer.site, err: errorMessage(err) }, `peer could not supply ${heal.what}`);
+      }
+    }
+    const { affected, message } = await heal.unrecoverable(tried);
+    const alert = await this.opts.journal.raise({ object: heal.key.object, ...heal.names, problem, peersTried: tried, affected, message });
+    throw new UnrecoverableDamageError(alert.message, { ...heal.names, alertId: alert.alertId, problem });
   }
 
   /**

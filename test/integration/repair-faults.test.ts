@@ -330,6 +330,23 @@ describe(`faults at two sites heal from each other (${iterations} faults, kills,
     }
   });
 
+  it("heals damage nobody reads through the storage's background scrub", async () => {
+    const target = pick(synced);
+    const hex = pick(await digestsAt('b', target));
+    await damage(chunkPath('b', hex), 'flip');
+    const earlier = new Set(repairs.map((r) => r.repairId));
+    // A scrub pass at start (none ran yet), then one a second after each ends.
+    await reconfigure('b', { scrub: { enabled: true, rateBytesPerSecond: 64 * 1024 * 1024, intervalMs: 1000 } });
+    try {
+      const healed = await waitFor('the scrub healed the chunk', () => repairs.find((r) => r.site === 'b' && r.digest === hex && !earlier.has(r.repairId)), 60_000);
+      assert.equal(healed.trigger, 'scrub');
+      assert.equal(healed.peer, 'a');
+    } finally {
+      await reconfigure('b', { scrub: { enabled: false } });
+    }
+    assert.ok((await restore('b', target)).equals(images.get(target) ?? Buffer.alloc(0)));
+  });
+
   it('ends with every backup whole at both sites', async (t) => {
     for (const site of SITES) {
       const report = await verify(site);
