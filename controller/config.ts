@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { ConfigError } from '../shared/errors.js';
 import { loadConfigFile } from '../shared/config/load-config.js';
 import { SiteId } from '../shared/ids.js';
+import { MetricsConfig } from '../shared/metrics/metrics-config.js';
 
 const HostPort = z.string().regex(/^[^\s:]+:\d{1,5}$/, 'must be host:port (port 0: any free port)');
 
@@ -16,6 +17,8 @@ export const ControllerConfig = z
     /** How often workers beat; a worker is offline after `offlineAfterMissedBeats` missed beats. */
     heartbeatIntervalMs: z.number().int().positive().default(2000),
     offlineAfterMissedBeats: z.number().int().positive().default(3),
+    /** The Prometheus endpoint (docs/OPERATORS.md, Metrics); absent: none. */
+    metrics: MetricsConfig.optional(),
     /**
      * Site pairs a sync job copies along: from the primary `from` to the replica `to`. `pull`
      * (default) runs the sync at the replica, which reads from the primary; `push` runs it at
@@ -47,9 +50,20 @@ export const ControllerConfig = z
     verifySkipWithinMs: z.number().int().nonnegative().default(24 * 3600_000),
     /** GC keeps unreferenced chunks younger than this unless a request sets its own (1 h). */
     gcGraceMs: z.number().int().nonnegative().default(3600_000),
+    /**
+     * The credential the controller presents to storages when it reads them itself (`bulwark
+     * catalog import`): a `peer-read` client in their `access.clients`, inline or in a file
+     * (docs/ACCESS.md); none: anonymous.
+     */
+    storageToken: z.string().min(16, 'must be at least 16 characters').optional(),
+    storageTokenFile: z.string().startsWith('/', 'must be an absolute path').optional(),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
-  .strict();
+  .strict()
+  .refine((c) => !(c.storageToken !== undefined && c.storageTokenFile !== undefined), {
+    path: ['storageTokenFile'],
+    message: 'give storageToken or storageTokenFile, not both',
+  });
 export type ControllerConfig = z.infer<typeof ControllerConfig>;
 
 /** Reads and validates the controller's config file; a missing path is a ConfigError. */

@@ -10,12 +10,16 @@ import { ensureStreams } from '../shared/nats/streams.js';
 import { runDaemon } from '../shared/process/daemon.js';
 import { startGrpcServer, stopGrpcServer } from '../shared/rpc/grpc-server.js';
 import { controllerPackage } from '../shared/rpc/proto-packages.js';
+import { readTokenSource } from '../shared/config/token-source.js';
 import { createControllerService } from './api/controller-service.js';
+import { GrpcStorageReader } from './api/grpc-storage-reader.js';
 import { SqliteCatalog } from './catalog/sqlite-catalog.js';
 import { loadControllerConfig } from './config.js';
 import { EventConsumer } from './events/event-consumer.js';
+import { subjects } from '../shared/messages/subjects.js';
 import { HeartbeatSubscriber } from './events/heartbeat-subscriber.js';
 import { JetStreamJobPublisher } from './events/jetstream-job-publisher.js';
+import { CatalogImporter } from './jobs/catalog-import.js';
 import { DeploymentStatusReader } from './jobs/deployment-status.js';
 import { EventApplier } from './jobs/event-applier.js';
 import { JobChangeFeed } from './jobs/job-change-feed.js';
@@ -23,6 +27,8 @@ import { JobService } from './jobs/job-service.js';
 import { ReplicationScheduler, type Timer } from './jobs/replication-scheduler.js';
 import { ReplicationStatusReader } from './jobs/replication-status.js';
 import { WorkerMonitor } from './jobs/worker-monitor.js';
+import { createMetricsRegistry, startMetricsServer } from '../shared/metrics/metrics-server.js';
+import { registerControllerMetrics } from './metrics/controller-metrics.js';
 
 const REPUBLISH_INTERVAL_MS = 10_000;
 
@@ -38,6 +44,8 @@ runDaemon('bulwark-controller', async (configPath, rootLog) => {
   rootLog.level = config.logLevel;
   const log = rootLog;
   const clock = systemClock;
+  // Catalog rebuild reads storages directly, with the controller's own (peer-read) credential.
+  const storageToken = readTokenSource({ token: config.storageToken, tokenFile: config.storageTokenFile }, configPath ?? '--config', 'storageToken');
 
   const catalog = SqliteCatalog.open(config.databasePath);
   const nc = await connectNats(config.nats.url, 'bulwark-controller', log.child({ component: 'nats' }));
@@ -68,6 +76,8 @@ runDaemon('bulwark-controller', async (configPath, rootLog) => {
 
   await consumer.start();
   heartbeats.start();
+  // A controller whose catalog is empty (first start, or lost and rebuilt) asks every agent for its inventory.
+  if (catalog.listVms().length === 0) nc.publish(subjects.inventoryRequest);
   // Jobs inserted before a crash but never confirmed published go out now; the msgID dedupes.
   await jobs.publishPending();
   const republish = setInterval(() => void jobs.publishPending(), REPUBLISH_INTERVAL_MS);
@@ -83,16 +93,28 @@ runDaemon('bulwark-controller', async (configPath, rootLog) => {
 
   const replication = new ReplicationStatusReader({ catalog, clock, pairs: config.replication });
   const status = new DeploymentStatusReader({ catalog, clock, replication });
+  const importer = new CatalogImporter({
+    catalog,
+    storages: new GrpcStorageReader(storageToken),
+    clock,
+    log: log.child({ component: 'catalog-import' }),
+  });
   const { server, address } = await startGrpcServer(config.listen, (s) => {
     s.addService(
       controllerPackage().Controller.service,
-      createControllerService({ catalog, jobs, changes, replication, status, log }),
+      createControllerService({ catalog, jobs, changes, replication, status, importer, log }),
     );
   });
 
+  const registry = createMetricsRegistry();
+  const stopJobMetrics = registerControllerMetrics({ registry, catalog, changes, replication });
+  const metricsServer = config.metrics ? await startMetricsServer(config.metrics.listen, registry, log) : undefined;
+
   return {
-    ready: { address },
+    ready: { address, ...(metricsServer ? { metricsAddress: metricsServer.address } : {}) },
     stop: async () => {
+      await metricsServer?.close();
+      stopJobMetrics();
       clearInterval(republish);
       await scheduler.stop();
       await stopGrpcServer(server, 2000);

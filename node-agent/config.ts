@@ -14,6 +14,7 @@
  */
 import { z } from 'zod';
 import { loadConfigFile } from '../shared/config/load-config.js';
+import { MetricsConfig } from '../shared/metrics/metrics-config.js';
 import { ObjectName, SiteId, WorkerId } from '../shared/ids.js';
 import { QemuConsistencyConfig } from './hypervisors/qemu/consistency-config.js';
 import { LibvirtHypervisor } from './hypervisors/libvirt/libvirt-config.js';
@@ -113,6 +114,8 @@ export const AgentConfig = z.strictObject({
   storageTokenFile: AbsolutePath.optional(),
   heartbeatIntervalMs: z.number().int().min(100).max(60_000).default(2000),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** The Prometheus endpoint (docs/OPERATORS.md, Metrics); absent: none. */
+  metrics: MetricsConfig.optional(),
 }).refine((c) => !(c.storageToken !== undefined && c.storageTokenFile !== undefined), {
   path: ['storageTokenFile'],
   message: 'give storageToken or storageTokenFile, not both',

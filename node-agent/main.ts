@@ -13,10 +13,13 @@ import { systemClock } from '../shared/clock.js';
 import { readTokenSource } from '../shared/config/token-source.js';
 import { ConfigError } from '../shared/errors.js';
 import { newId } from '../shared/ids.js';
+import { subjects } from '../shared/messages/subjects.js';
 import { HeartbeatSender } from '../shared/nats/heartbeat-sender.js';
 import { JobWorker } from '../shared/nats/job-worker.js';
 import { connectNats } from '../shared/nats/nats-connection.js';
 import { runDaemon } from '../shared/process/daemon.js';
+import { createMetricsRegistry, startMetricsServer } from '../shared/metrics/metrics-server.js';
+import { createAgentMetrics } from './agent-metrics.js';
 import { GrpcBlockStore } from './adapters/grpc-block-store.js';
 import { InlineChunkProcessor } from './adapters/inline-chunk-processor.js';
 import { qcow2Targets } from './adapters/qcow2-nbd-target.js';
@@ -53,13 +56,15 @@ runDaemon('bulwark-agent', async (configPath, rootLog) => {
         : new FilesDriver(config.hypervisor, log.child({ driver: 'files' }));
 
   const nc = await connectNats(config.nats.url, `bulwark-agent-${site}-${worker}`, log);
+  const registry = createMetricsRegistry();
+  const metrics = createAgentMetrics(registry, systemClock);
   const jobWorker = new JobWorker({
     nc,
     site,
     worker,
     log,
     clock: systemClock,
-    handler: createAgentJobHandler({
+    handler: metrics.jobs.wrap(createAgentJobHandler({
       driver,
       clock: systemClock,
       keys,
@@ -67,12 +72,22 @@ runDaemon('bulwark-agent', async (configPath, rootLog) => {
       diskTargets: qcow2Targets(rawFileTargets),
       vmLauncher: new QemuVmLauncher(),
       openBlockStore: (address) => new GrpcBlockStore(address, { token: storageToken }),
-    }),
+    })),
   });
   await jobWorker.start();
 
-  const vms = await driver.inventory();
-  await jobWorker.publisher.publish({ eventId: newId(), site, worker, at: systemClock.nowIso(), type: 'inventory', vms });
+  // The inventory goes out at start, and again whenever a controller asks (one whose catalog was lost and rebuilt).
+  const reportInventory = async () => {
+    const vms = await driver.inventory();
+    await jobWorker.publisher.publish({ eventId: newId(), site, worker, at: systemClock.nowIso(), type: 'inventory', vms });
+    return vms;
+  };
+  const vms = await reportInventory();
+  const inventoryRequests = nc.subscribe(subjects.inventoryRequest, {
+    callback: () => {
+      reportInventory().catch((err: unknown) => log.warn({ err }, 'inventory report failed'));
+    },
+  });
 
   const heartbeat = new HeartbeatSender(
     nc,
@@ -81,11 +96,14 @@ runDaemon('bulwark-agent', async (configPath, rootLog) => {
     config.heartbeatIntervalMs,
   );
   heartbeat.start();
+  const metricsServer = config.metrics ? await startMetricsServer(config.metrics.listen, registry, log) : undefined;
 
   return {
-    ready: { site, worker, vms: vms.map((vm) => vm.name) },
+    ready: { site, worker, vms: vms.map((vm) => vm.name), ...(metricsServer ? { metricsAddress: metricsServer.address } : {}) },
     stop: async () => {
+      await metricsServer?.close();
       heartbeat.stop();
+      inventoryRequests.unsubscribe();
       await jobWorker.stop();
       await nc.drain();
     },

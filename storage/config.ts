@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { loadConfigFile } from '../shared/config/load-config.js';
 import { SiteId, WorkerId } from '../shared/ids.js';
+import { MetricsConfig } from '../shared/metrics/metrics-config.js';
 
 const MIN_CHUNK_BYTES = 64 * 1024;
 
@@ -92,6 +93,13 @@ export const StorageConfig = z
       .default({ enabled: false, rateBytesPerSecond: 64 * 1024 * 1024, intervalMs: 24 * 3600_000 }),
     heartbeatIntervalMs: z.number().int().min(100).max(60_000).default(2000),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    /**
+     * The Prometheus endpoint (docs/OPERATORS.md, Metrics); absent: none. The chunk store's size
+     * is measured by a walk of chunks/ every `chunkStoreRefreshMs` (default a minute).
+     */
+    metrics: MetricsConfig.extend({
+      chunkStoreRefreshMs: z.number().int('must be a whole number of milliseconds').min(1000, 'must be at least 1000 (1 s)').default(60_000),
+    }).optional(),
   })
   .strict();
 export type StorageConfig = z.output<typeof StorageConfig>;

@@ -17,6 +17,8 @@ import { GrpcPeerStore } from './replication/grpc-peer-store.js';
 import { loadPeerTokens } from './replication/peer-tokens.js';
 import { UnreportedCopies } from './replication/unreported-copies.js';
 import { startRepair } from './repair-runtime.js';
+import { createMetricsRegistry, startMetricsServer } from '../shared/metrics/metrics-server.js';
+import { createStorageMetrics } from './storage-metrics.js';
 
 const VERSION = '0.1.0';
 
@@ -35,11 +37,13 @@ runDaemon('bulwark-storage', async (configPath, rootLog) => {
     log,
   });
   const nc = await connectNats(config.nats.url, `bulwark-storage-${config.site}-${config.worker}`, log);
-  const repairing = await startRepair({ config, datastore, nc, peerTokens, clock, log });
+  const registry = createMetricsRegistry();
+  const metrics = createStorageMetrics(registry, clock);
+  const repairing = await startRepair({ config, datastore, nc, peerTokens, clock, log, metrics: metrics.repair });
   const { repair, peerDirectory } = repairing;
   const { server, address } = await startGrpcServer(
     config.listen,
-    (s) => s.addService(blockStorePackage().BlockStore.service, createBlockStoreService({ datastore, site: config.site, log, repair })),
+    (s) => s.addService(blockStorePackage().BlockStore.service, createBlockStoreService({ datastore, site: config.site, log, repair, traffic: metrics.traffic })),
     { interceptors: [createAccessInterceptor(config.access, config.site, log)] },
   );
   const unreportedCopies = await UnreportedCopies.open(join(datastore.dir, 'replication', 'unreported.json'), join(datastore.dir, 'tmp'), log);
@@ -47,7 +51,7 @@ runDaemon('bulwark-storage', async (configPath, rootLog) => {
     nc,
     site: config.site,
     worker: config.worker,
-    handler: createStorageJobHandler({
+    handler: metrics.jobs.wrap(createStorageJobHandler({
       datastore,
       site: config.site,
       clock,
@@ -55,7 +59,7 @@ runDaemon('bulwark-storage', async (configPath, rootLog) => {
       repair,
       peerDirectory,
       unreportedCopies,
-    }),
+    })),
     onSucceeded: async (_job, result) => {
       if (result.kind === 'sync') await unreportedCopies.confirm(result.result.copied);
     },
@@ -78,10 +82,21 @@ runDaemon('bulwark-storage', async (configPath, rootLog) => {
   );
   heartbeat.start();
   repairing.startBackground();
+  const metricsServer = config.metrics ? await startMetricsServer(config.metrics.listen, registry, log) : undefined;
+  const stopWatchingStore = config.metrics ? metrics.watchChunkStore(datastore.dir, config.metrics.chunkStoreRefreshMs, log) : undefined;
 
   return {
-    ready: { address, site: config.site, worker: config.worker, datastoreId: datastore.info.id, keyFingerprint: datastore.info.keyFingerprint },
+    ready: {
+      address,
+      site: config.site,
+      worker: config.worker,
+      datastoreId: datastore.info.id,
+      keyFingerprint: datastore.info.keyFingerprint,
+      ...(metricsServer ? { metricsAddress: metricsServer.address } : {}),
+    },
     stop: async () => {
+      await stopWatchingStore?.();
+      await metricsServer?.close();
       await repairing.stop();
       await worker.stop();
       heartbeat.stop();

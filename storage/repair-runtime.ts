@@ -10,7 +10,7 @@ import type { NatsConnection, Subscription } from 'nats';
 import type { Clock } from '../shared/clock.js';
 import { TokenBucket } from '../shared/flow/token-bucket.js';
 import type { Logger } from '../shared/log.js';
-import { Heartbeat } from '../shared/messages/events.js';
+import { Heartbeat, type RepairRecord } from '../shared/messages/events.js';
 import { subjects } from '../shared/messages/subjects.js';
 import { EventPublisher } from '../shared/nats/event-publisher.js';
 import type { StorageConfig } from './config.js';
@@ -33,6 +33,14 @@ export interface RepairRuntimeDeps {
   readonly peerTokens: ReadonlyMap<string, string>;
   readonly clock: Clock;
   readonly log: Logger;
+  /** Told of each repair recorded and each chunk byte scrub reads (the metrics endpoint). */
+  readonly metrics?: RepairMetrics;
+}
+
+/** What repair reports for metrics. */
+export interface RepairMetrics {
+  repairRecorded(record: RepairRecord): void;
+  scrubBytesChecked(bytes: number): void;
 }
 
 export interface RepairRuntime {
@@ -60,6 +68,7 @@ export async function startRepair(deps: RepairRuntimeDeps): Promise<RepairRuntim
     clock,
     log,
     resolveRanges: (hexes) => affectedRanges(datastore, hexes),
+    ...(deps.metrics ? { onRecorded: (record: RepairRecord) => deps.metrics?.repairRecorded(record) } : {}),
   });
   await journal.open();
   const repair = new RepairService({ datastore, site: config.site, peers: peerDirectory, journal, clock, log });
@@ -96,7 +105,14 @@ export async function startRepair(deps: RepairRuntimeDeps): Promise<RepairRuntim
       }, RECHECK_ALERTS_MS);
       recheck.unref();
       if (config.scrub.enabled) {
-        const bucket = new TokenBucket({ rateBytesPerSecond: config.scrub.rateBytesPerSecond }, clock, (ms) => sleep(ms));
+        const paced = new TokenBucket({ rateBytesPerSecond: config.scrub.rateBytesPerSecond }, clock, (ms) => sleep(ms));
+        // Scrub takes from the bucket once per chunk it reads: the one place its bytes are counted.
+        const bucket = {
+          take: (bytes: number) => {
+            deps.metrics?.scrubBytesChecked(bytes);
+            return paced.take(bytes);
+          },
+        };
         scrub = new ScrubLoop(new Scrubber({ datastore, repair, bucket, clock, log }), config.scrub.intervalMs, clock, log);
         scrub.start();
       }

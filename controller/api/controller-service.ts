@@ -11,11 +11,13 @@ import type { Job } from '../../shared/rpc/generated/bulwark/v1/Job.js';
 import type { Catalog, JobRow } from '../catalog/catalog.js';
 import type { DeploymentStatusReader } from '../jobs/deployment-status.js';
 import type { JobChangeFeed } from '../jobs/job-change-feed.js';
+import type { CatalogImporter } from '../jobs/catalog-import.js';
 import type { JobService } from '../jobs/job-service.js';
 import type { ReplicationStatusReader } from '../jobs/replication-status.js';
 import {
   alertToProto,
   backupToProto,
+  importReportToProto,
   jobToProto,
   pairStatusToProto,
   repairToProto,
@@ -25,6 +27,7 @@ import {
 } from './proto-mapping.js';
 import {
   GetStatusInput,
+  ImportCatalogInput,
   JobIdInput,
   ListAlertsInput,
   ListBackupsInput,
@@ -47,11 +50,12 @@ export interface ControllerServiceDeps {
   readonly changes: JobChangeFeed;
   readonly replication: ReplicationStatusReader;
   readonly status: DeploymentStatusReader;
+  readonly importer: CatalogImporter;
   readonly log: Logger;
 }
 
 export function createControllerService(deps: ControllerServiceDeps): ControllerHandlers {
-  const { catalog, jobs, changes, replication, status, log } = deps;
+  const { catalog, jobs, changes, replication, status, importer, log } = deps;
   const getJob = (id: string): JobRow => {
     const job = catalog.getJob(id);
     if (!job) throw new NotFoundError('job', id);
@@ -117,6 +121,9 @@ export function createControllerService(deps: ControllerServiceDeps): Controller
     }),
     GetStatus: unaryHandler(log, (req) =>
       Promise.resolve(statusToProto(status.status(parseRequest(GetStatusInput, req).failedWithinMs))),
+    ),
+    ImportCatalog: unaryHandler(log, async (req) =>
+      importReportToProto(await importer.importFrom(parseRequest(ImportCatalogInput, req))),
     ),
   };
 }

@@ -2,6 +2,7 @@ import type { AffectedRange, RepairRecord } from '../../shared/messages/events.j
 import type { AffectedRange as AffectedRangeProto } from '../../shared/rpc/generated/bulwark/v1/AffectedRange.js';
 import type { Alert } from '../../shared/rpc/generated/bulwark/v1/Alert.js';
 import type { CatalogBackup } from '../../shared/rpc/generated/bulwark/v1/CatalogBackup.js';
+import type { ImportCatalogResponse } from '../../shared/rpc/generated/bulwark/v1/ImportCatalogResponse.js';
 import type { GetStatusResponse } from '../../shared/rpc/generated/bulwark/v1/GetStatusResponse.js';
 import type { Job } from '../../shared/rpc/generated/bulwark/v1/Job.js';
 import type { Repair } from '../../shared/rpc/generated/bulwark/v1/Repair.js';
@@ -11,6 +12,7 @@ import type { VmReplicationLag } from '../../shared/rpc/generated/bulwark/v1/VmR
 import type { VmStatus } from '../../shared/rpc/generated/bulwark/v1/VmStatus.js';
 import type { Worker } from '../../shared/rpc/generated/bulwark/v1/Worker.js';
 import type { AlertRow, BackupRow, JobRow, VmRow, WorkerRow } from '../catalog/catalog.js';
+import type { CatalogImportReport } from '../jobs/catalog-import.js';
 import type { DeploymentStatus, VmStatus as VmStatusRow } from '../jobs/deployment-status.js';
 import type { PairStatus, VmLag } from '../jobs/replication-status.js';
 
@@ -73,6 +75,7 @@ export function backupToProto(b: BackupRow): CatalogBackup {
     verifiedAt: b.verifiedAt ?? '',
     state: b.state,
     lockedUntil: b.lockedUntil ?? '',
+    parentBackupId: b.parentBackupId ?? '',
   };
 }
 
@@ -166,4 +169,9 @@ export function statusToProto(s: DeploymentStatus): GetStatusResponse {
     failedJobs: s.failedJobs.map(jobToProto),
     failedWithinMs: s.failedWithinMs,
   };
+}
+
+/** What a catalog import did, as the wire shows it. */
+export function importReportToProto(report: CatalogImportReport): ImportCatalogResponse {
+  return { ...report, skipped: report.skipped.map((s) => ({ backupId: s.backupId, reason: s.reason })) };
 }

@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import { ValidationError } from '../../shared/errors.js';
 import {
   GetStatusInput,
+  ImportCatalogInput,
   ListAlertsInput,
   ListJobsInput,
   ListRepairsInput,
@@ -136,5 +137,13 @@ describe('controller request validation', () => {
     assert.deepEqual(parseRequest(GetStatusInput, {}), { failedWithinMs: 86_400_000 });
     assert.deepEqual(parseRequest(GetStatusInput, { failedWithinMs: 3_600_000 }), { failedWithinMs: 3_600_000 });
     fails(() => parseRequest(GetStatusInput, { failedWithinMs: -1 }), 'failed_within_ms: must not be negative');
+  });
+
+  it('takes a storage address, a site or both for a catalog import', () => {
+    assert.deepEqual(parseRequest(ImportCatalogInput, { storageAddress: 'st-b:7101', site: '' }), { storageAddress: 'st-b:7101', site: undefined });
+    assert.deepEqual(parseRequest(ImportCatalogInput, { storageAddress: '', site: 'b' }), { storageAddress: undefined, site: 'b' });
+    fails(() => parseRequest(ImportCatalogInput, { storageAddress: '', site: '' }), 'storage_address: give a storage address or a site (or both)');
+    fails(() => parseRequest(ImportCatalogInput, { storageAddress: 'http://x:1', site: '' }), 'storage_address: must be host:port');
+    fails(() => parseRequest(ImportCatalogInput, { storageAddress: '', site: 'B' }), 'site: must match ^[a-z0-9-]+$');
   });
 });

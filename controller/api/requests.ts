@@ -180,6 +180,19 @@ export const ListAlertsInput = z.object({
   limit: limitOr(1000),
 });
 
+/** A storage's gRPC address as given to ImportCatalog. */
+const StorageAddress = z.string().regex(/^[^\s:/]+:\d{1,5}$/, 'must be host:port');
+
+export const ImportCatalogInput = z
+  .object({
+    storageAddress: optional(StorageAddress),
+    site: optional(SiteId),
+  })
+  .refine((r) => r.storageAddress !== undefined || r.site !== undefined, {
+    path: ['storageAddress'],
+    message: 'give a storage address or a site (or both)',
+  });
+
 export const GetStatusInput = z.object({
   /** proto3 `optional`: absent means 24 hours. */
   failedWithinMs: DurationMs.default(24 * 3600_000),

@@ -47,6 +47,13 @@ export const JobProgress = z.object({
 });
 export type JobProgress = z.infer<typeof JobProgress>;
 
+/** What the metrics endpoint reads from the catalog: jobs by kind and state, repairs, open alerts. */
+export interface CatalogCounts {
+  readonly jobs: readonly { readonly kind: string; readonly state: string; readonly count: number }[];
+  readonly repairs: readonly { readonly site: string; readonly object: string; readonly count: number }[];
+  readonly openAlerts: readonly { readonly site: string; readonly count: number }[];
+}
+
 export interface JobRow {
   readonly id: string;
   readonly kind: JobKind;
@@ -216,6 +223,9 @@ export interface Catalog {
   getAlert(alertId: string): AlertRow | undefined;
   /** Newest raised first. */
   listAlerts(filter: AlertFilter): AlertRow[];
+
+  /** Grouped row counts for the metrics endpoint, read at each scrape. */
+  countsForMetrics(): CatalogCounts;
 
   close(): void;
 }

@@ -29,6 +29,7 @@ import {
   type BackupRow,
   type BackupUpdate,
   type Catalog,
+  type CatalogCounts,
   type JobFilter,
   type JobRow,
   type JobUpdate,
@@ -621,6 +622,14 @@ export class SqliteCatalog implements Catalog {
         .prepare(`SELECT * FROM alerts ${clause} ORDER BY raised_at DESC, alert_id DESC LIMIT ?`)
         .all(filter.limit) as AlertRecordRow[]
     ).map(toAlert);
+  }
+
+  countsForMetrics(): CatalogCounts {
+    return {
+      jobs: this.db.prepare('SELECT kind, state, COUNT(*) AS count FROM jobs GROUP BY kind, state').all() as CatalogCounts['jobs'],
+      repairs: this.db.prepare('SELECT site, object, COUNT(*) AS count FROM repairs GROUP BY site, object').all() as CatalogCounts['repairs'],
+      openAlerts: this.db.prepare(`SELECT site, COUNT(*) AS count FROM alerts WHERE state = 'open' GROUP BY site`).all() as CatalogCounts['openAlerts'],
+    };
   }
 
   close(): void {

@@ -30,6 +30,8 @@ import type { ListAlertsResponse__Output } from '../../shared/rpc/generated/bulw
 import type { GetReplicationStatusResponse__Output } from '../../shared/rpc/generated/bulwark/v1/GetReplicationStatusResponse.js';
 import type { GetStatusRequest } from '../../shared/rpc/generated/bulwark/v1/GetStatusRequest.js';
 import type { GetStatusResponse__Output } from '../../shared/rpc/generated/bulwark/v1/GetStatusResponse.js';
+import type { ImportCatalogRequest } from '../../shared/rpc/generated/bulwark/v1/ImportCatalogRequest.js';
+import type { ImportCatalogResponse__Output } from '../../shared/rpc/generated/bulwark/v1/ImportCatalogResponse.js';
 import { ControllerUnreachableError } from './cli-errors.js';
 import type { ControllerLocation } from './client-config.js';
 
@@ -128,6 +130,11 @@ export class ControllerApi {
 
   getStatus(req: GetStatusRequest): Promise<GetStatusResponse__Output> {
     return this.unary<GetStatusRequest, GetStatusResponse__Output>((r, o, cb) => this.client.getStatus(r, o, cb), req);
+  }
+
+  /** Rebuilds the catalog's copies at a site from its storage (a long call on a big datastore). */
+  importCatalog(req: ImportCatalogRequest): Promise<ImportCatalogResponse__Output> {
+    return this.unary<ImportCatalogRequest, ImportCatalogResponse__Output>((r, o, cb) => this.client.importCatalog(r, o, cb), req);
   }
 
   /** The job, then each change, until it is finished (the stream ends) or fails. */

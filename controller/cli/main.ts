@@ -7,6 +7,8 @@ import { Command, CommanderError } from 'commander';
 import { AppError, ConfigError, ValidationError } from '../../shared/errors.js';
 import { ExitCode, exitCodesHelp } from './cli-errors.js';
 import { registerBackupCommands } from './commands/backup-commands.js';
+import { registerCatalogCommands } from './commands/catalog-commands.js';
+import { registerCompletionCommand } from './commands/completion-command.js';
 import { registerInventoryCommands } from './commands/inventory-commands.js';
 import { registerJobCommands } from './commands/job-commands.js';
 import { registerKeyCommands } from './commands/key-commands.js';
@@ -44,6 +46,8 @@ function buildProgram(): Command {
   registerJobCommands(program);
   registerKeyCommands(program);
   registerStorageTokenCommands(program);
+  registerCatalogCommands(program);
+  registerCompletionCommand(program);
   program.addHelpText('after', exitCodesHelp);
   for (const cmd of program.commands) cmd.addHelpText('after', exitCodesHelp);
   return program;

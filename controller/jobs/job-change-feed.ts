@@ -1,6 +1,13 @@
 /** In-process notifications that a job's row changed, for watchers (WatchJob). */
 export class JobChangeFeed {
   private readonly listeners = new Map<string, Set<() => void>>();
+  private readonly everyJob = new Set<(jobId: string) => void>();
+
+  /** Calls `listener` after each change of any job (the metrics endpoint); returns the unsubscribe function. */
+  subscribeAll(listener: (jobId: string) => void): () => void {
+    this.everyJob.add(listener);
+    return () => this.everyJob.delete(listener);
+  }
 
   /** Calls `listener` after each change of job `jobId`; returns the unsubscribe function. */
   subscribe(jobId: string, listener: () => void): () => void {
@@ -21,5 +28,6 @@ export class JobChangeFeed {
   /** Tells the watchers of `jobId` that it changed (call after the change is committed). */
   notify(jobId: string): void {
     for (const listener of [...(this.listeners.get(jobId) ?? [])]) listener();
+    for (const listener of [...this.everyJob]) listener(jobId);
   }
 }

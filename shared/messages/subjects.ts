@@ -19,6 +19,8 @@ export const subjects = {
   /** Core-NATS heartbeat of a worker. */
   heartbeat: (site: string, worker: string): string => `bulwark.hb.${site}.${worker}`,
   allHeartbeats: 'bulwark.hb.>',
+  /** Core NATS: "report your inventory again" to every agent (a controller whose catalog was rebuilt asks at start). */
+  inventoryRequest: 'bulwark.inventory.request',
   /** Core-NATS cancel requests to a worker. */
   cancel: (site: string, worker: string): string => `bulwark.cancel.${site}.${worker}`,
 } as const;

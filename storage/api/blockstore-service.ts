@@ -139,6 +139,18 @@ export interface BlockStoreServiceDeps {
   readonly log: Logger;
   /** Heals what a read finds damaged or missing from peer sites; absent: reads fail on damage. */
   readonly repair?: RepairService;
+  /** Told of the chunk bytes each call moves (the metrics endpoint); absent: nobody. */
+  readonly traffic?: ChunkTraffic;
+}
+
+/** The chunk traffic of the data path, as PutChunks and GetChunks see it. */
+export interface ChunkTraffic {
+  /** A blob arrived on PutChunks (`bytes`: its size on the wire). */
+  received(bytes: number): void;
+  /** A PutChunks call ended: chunks and bytes it stored that were not stored before. */
+  written(chunks: number, bytes: number): void;
+  /** A blob went out on GetChunks. */
+  sent(bytes: number): void;
 }
 
 const SiteList = z.array(SiteId).max(64, 'at most 64 sites');
@@ -161,7 +173,7 @@ function storedReads(datastore: Datastore, repair: RepairService | undefined) {
 }
 
 /** The BlockStore handlers over one datastore. */
-export function createBlockStoreService({ datastore, site, log, repair }: BlockStoreServiceDeps): BlockStoreHandlers {
+export function createBlockStoreService({ datastore, site, log, repair, traffic }: BlockStoreServiceDeps): BlockStoreHandlers {
   const reads = storedReads(datastore, repair);
   const summary = (m: Manifest): BackupSummary => ({ ...backupSummary(m, datastore.marksOf(m.backupId)), damage: repair?.journal.damageOf(m.backupId) ?? '' });
   return {
@@ -188,6 +200,7 @@ export function createBlockStoreService({ datastore, site, log, repair }: BlockS
           // No session: a push-mode sync, which imports the backup afterwards (ImportBackup).
           intake ??= datastore.chunkIntake(msg.sessionId === '' ? undefined : parseRequest(SessionId, msg.sessionId));
           checkDigests([msg.digest], 'digest');
+          traffic?.received(msg.blob.length);
           await intake.accept(msg.digest, msg.blob);
         }
       } catch (err) {
@@ -197,6 +210,7 @@ export function createBlockStoreService({ datastore, site, log, repair }: BlockS
       }
       if (!intake) return { chunksWritten: 0, chunksAlreadyPresent: 0, bytesWritten: 0 };
       const stats = await intake.finish();
+      traffic?.written(stats.chunksWritten, stats.bytesWritten);
       return {
         chunksWritten: stats.chunksWritten,
         chunksAlreadyPresent: stats.chunksAlreadyPresent,
@@ -226,6 +240,7 @@ export function createBlockStoreService({ datastore, site, log, repair }: BlockS
         if (!result || call.cancelled) return;
         if ('err' in result) throw result.err;
         await Promise.race([writeWithBackpressure(call, result), gone]);
+        traffic?.sent(result.blob.length);
       }
     }),
 

@@ -63,6 +63,8 @@ export interface RepairJournalOptions {
   readonly resolveRanges: (hexes: ReadonlySet<string>) => Promise<Map<string, AffectedRange[]>>;
   /** How long a repair waits for others to share one range computation. */
   readonly batchDelayMs?: number;
+  /** Called once per repair recorded (also for one recovered at start), after it is durable. */
+  readonly onRecorded?: (record: RepairRecord) => void;
 }
 
 export class RepairJournal {
@@ -162,6 +164,7 @@ export class RepairJournal {
     }
     await this.syncer.sync([this.outbox]);
     this.recorded.push(record);
+    this.opts.onRecorded?.(record);
     this.schedule(this.opts.batchDelayMs ?? 100);
   }
 

@@ -102,6 +102,8 @@ export interface EmbeddedDeployment {
   /** The daemons by name: controller, storage-a, storage-b, agent-1 (for tests that kill one). */
   readonly processes: ReadonlyMap<string, ManagedProcess>;
   readonly nats: NatsServerProcess;
+  /** Each daemon's Prometheus endpoint (host:port, GET /metrics) by daemon name. */
+  readonly metrics: Readonly<Record<string, string>>;
   /** The storage token of the agent (role agent at both storages), for tests that call a storage directly. */
   readonly agentToken: string;
   stop(): Promise<void>;
@@ -129,7 +131,11 @@ export async function startEmbedded(dataDirArg: string, config: UpConfig, log: (
     await nats?.stop();
   };
 
-  const daemon = async (name: string, entry: string, daemonConfig: unknown): Promise<Record<string, unknown>> => {
+  // Every daemon serves Prometheus metrics on a free port (its ready file names it); the demo's
+  // stores are small, so storage measures its chunk store every 5 s rather than every minute.
+  const metrics: Record<string, string> = {};
+  const daemon = async (name: string, entry: string, withoutMetrics: Record<string, unknown>): Promise<Record<string, unknown>> => {
+    const daemonConfig = { ...withoutMetrics, metrics: { listen: '127.0.0.1:0', ...(entry.startsWith('storage/') ? { chunkStoreRefreshMs: 5000 } : {}) } };
     const dir = join(dataDir, name);
     mkdirSync(dir, { recursive: true });
     const configFile = join(dir, 'config.json');
@@ -137,7 +143,9 @@ export async function startEmbedded(dataDirArg: string, config: UpConfig, log: (
     const { command, args } = tsxCommand(entry, ['--config', configFile, '--ready-file', join(dir, 'ready.json')]);
     const proc = new ManagedProcess({ name, command, args, env, logFile: join(logs, `${name}.log`), readyFile: join(dir, 'ready.json') });
     started.push(proc);
-    return JSON.parse(await proc.start()) as Record<string, unknown>;
+    const ready = JSON.parse(await proc.start()) as Record<string, unknown>;
+    if (typeof ready.metricsAddress === 'string') metrics[name] = ready.metricsAddress;
+    return ready;
   };
 
   try {
@@ -147,12 +155,15 @@ export async function startEmbedded(dataDirArg: string, config: UpConfig, log: (
     const key = config.encryption ? await ensureEmbeddedKey(join(dataDir, 'key')) : undefined;
     if (key) log(`encryption       key ${key.fingerprint} (${key.keyFile})`);
 
+    const tokens = await ensureEmbeddedTokens(join(dataDir, 'tokens'));
     // A fixed port: the CLI's client config and running `--wait` calls survive a controller restart.
     const controller = await daemon('controller', 'controller/main.ts', {
       listen: `127.0.0.1:${await freePort()}`,
       nats: natsCfg,
       databasePath: join(dataDir, 'controller', 'catalog.db'),
       replication: [{ from: 'a', to: 'b' }],
+      // Read-only at both storages: `bulwark catalog import` lists their backups.
+      storageTokenFile: tokens.controller.file,
       logLevel: config.logLevel,
     });
     const controllerAddress = String(controller.address);
@@ -167,7 +178,6 @@ export async function startEmbedded(dataDirArg: string, config: UpConfig, log: (
       while (Object.values(listen).includes(`127.0.0.1:${port}`)) port = await freePort();
       listen[site] = `127.0.0.1:${port}`;
     }
-    const tokens = await ensureEmbeddedTokens(join(dataDir, 'tokens'));
     log(`storage tokens   ${join(dataDir, 'tokens')} (agent, and each site's read-only token at the other)`);
     const storages: Record<string, string> = {};
     for (const site of sites) {
@@ -187,6 +197,7 @@ export async function startEmbedded(dataDirArg: string, config: UpConfig, log: (
           clients: [
             { name: 'agent-1', role: 'agent', tokenSha256: bearerTokenSha256(tokens.agent.token) },
             { name: `storage-${other}`, role: 'peer-read', tokenSha256: bearerTokenSha256(tokens.peer(other, site).token) },
+            { name: 'controller', role: 'peer-read', tokenSha256: bearerTokenSha256(tokens.controller.token) },
           ],
         },
         peers: [{ site: other, address: listen[other], tokenFile: tokens.peer(site, other).file }],
@@ -239,6 +250,7 @@ export async function startEmbedded(dataDirArg: string, config: UpConfig, log: (
 
     await waitForWorkers(controllerAddress, ['a/storage', 'b/storage', 'a/agent-1'], vmNames);
     writeClientConfig(dataDir, controllerAddress);
+    log(`metrics          ${Object.entries(metrics).map(([name, address]) => `${name} http://${address}/metrics`).join(', ')}`);
 
     const unexpectedExit = Promise.race(
       [...started, ...qemuVms.map((vm) => vm.process)].map((p) => p.waitForExit().then(() => p.opts.name)).concat(nats.process.waitForExit().then(() => 'nats-server')),
@@ -251,6 +263,7 @@ export async function startEmbedded(dataDirArg: string, config: UpConfig, log: (
       vms: vmNames,
       qemuVms,
       processes: new Map(started.map((p) => [p.opts.name, p])),
+      metrics,
       nats,
       agentToken: tokens.agent.token,
       stop,
@@ -291,8 +304,11 @@ interface TokenFile {
  * reused after: one file per token, mode 0600, in a 0700 directory. `agent-1.token` is the
  * agent's (role agent at both storages); `storage-<x>-reads-<y>.token` is what storage x presents
  * to storage y (role peer-read there): b reads a to sync, and each reads the other to repair.
+ * `controller.token` is the controller's (role peer-read at both): it reads them to rebuild its catalog.
  */
-export async function ensureEmbeddedTokens(dir: string): Promise<{ agent: TokenFile; peer: (reader: string, source: string) => TokenFile }> {
+export async function ensureEmbeddedTokens(
+  dir: string,
+): Promise<{ agent: TokenFile; controller: TokenFile; peer: (reader: string, source: string) => TokenFile }> {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const ensure = async (name: string): Promise<TokenFile> => {
     const file = join(dir, `${name}.token`);
@@ -304,8 +320,10 @@ export async function ensureEmbeddedTokens(dir: string): Promise<{ agent: TokenF
   const peers = new Map<string, TokenFile>();
   for (const [reader, source] of [['a', 'b'], ['b', 'a']] as const) peers.set(`${reader}/${source}`, await ensure(`storage-${reader}-reads-${source}`));
   const agent = await ensure('agent-1');
+  const controller = await ensure('controller');
   return {
     agent,
+    controller,
     peer: (reader, source) => {
       const t = peers.get(`${reader}/${source}`);
       if (!t) throw new Error(`no token for storage ${reader} reading ${source}`);
@@ -364,6 +382,7 @@ export function registerUpCommand(program: Command): void {
           natsUrl: deployment.natsUrl,
           controller: deployment.controllerAddress,
           storages: deployment.storages,
+          metrics: deployment.metrics,
           vms: deployment.vms,
         }));
       }

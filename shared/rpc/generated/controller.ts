@@ -10,6 +10,8 @@ import type { GetReplicationStatusRequest as _bulwark_v1_GetReplicationStatusReq
 import type { GetReplicationStatusResponse as _bulwark_v1_GetReplicationStatusResponse, GetReplicationStatusResponse__Output as _bulwark_v1_GetReplicationStatusResponse__Output } from './bulwark/v1/GetReplicationStatusResponse.js';
 import type { GetStatusRequest as _bulwark_v1_GetStatusRequest, GetStatusRequest__Output as _bulwark_v1_GetStatusRequest__Output } from './bulwark/v1/GetStatusRequest.js';
 import type { GetStatusResponse as _bulwark_v1_GetStatusResponse, GetStatusResponse__Output as _bulwark_v1_GetStatusResponse__Output } from './bulwark/v1/GetStatusResponse.js';
+import type { ImportCatalogRequest as _bulwark_v1_ImportCatalogRequest, ImportCatalogRequest__Output as _bulwark_v1_ImportCatalogRequest__Output } from './bulwark/v1/ImportCatalogRequest.js';
+import type { ImportCatalogResponse as _bulwark_v1_ImportCatalogResponse, ImportCatalogResponse__Output as _bulwark_v1_ImportCatalogResponse__Output } from './bulwark/v1/ImportCatalogResponse.js';
 import type { Job as _bulwark_v1_Job, Job__Output as _bulwark_v1_Job__Output } from './bulwark/v1/Job.js';
 import type { JobProgress as _bulwark_v1_JobProgress, JobProgress__Output as _bulwark_v1_JobProgress__Output } from './bulwark/v1/JobProgress.js';
 import type { ListAlertsRequest as _bulwark_v1_ListAlertsRequest, ListAlertsRequest__Output as _bulwark_v1_ListAlertsRequest__Output } from './bulwark/v1/ListAlertsRequest.js';
@@ -30,6 +32,7 @@ import type { NewestCopy as _bulwark_v1_NewestCopy, NewestCopy__Output as _bulwa
 import type { PeerAttempt as _bulwark_v1_PeerAttempt, PeerAttempt__Output as _bulwark_v1_PeerAttempt__Output } from './bulwark/v1/PeerAttempt.js';
 import type { Repair as _bulwark_v1_Repair, Repair__Output as _bulwark_v1_Repair__Output } from './bulwark/v1/Repair.js';
 import type { ReplicationPairStatus as _bulwark_v1_ReplicationPairStatus, ReplicationPairStatus__Output as _bulwark_v1_ReplicationPairStatus__Output } from './bulwark/v1/ReplicationPairStatus.js';
+import type { SkippedBackup as _bulwark_v1_SkippedBackup, SkippedBackup__Output as _bulwark_v1_SkippedBackup__Output } from './bulwark/v1/SkippedBackup.js';
 import type { StartBackupRequest as _bulwark_v1_StartBackupRequest, StartBackupRequest__Output as _bulwark_v1_StartBackupRequest__Output } from './bulwark/v1/StartBackupRequest.js';
 import type { StartGcRequest as _bulwark_v1_StartGcRequest, StartGcRequest__Output as _bulwark_v1_StartGcRequest__Output } from './bulwark/v1/StartGcRequest.js';
 import type { StartPruneRequest as _bulwark_v1_StartPruneRequest, StartPruneRequest__Output as _bulwark_v1_StartPruneRequest__Output } from './bulwark/v1/StartPruneRequest.js';
@@ -60,6 +63,8 @@ export interface ProtoGrpcType {
       GetReplicationStatusResponse: MessageTypeDefinition<_bulwark_v1_GetReplicationStatusResponse, _bulwark_v1_GetReplicationStatusResponse__Output>
       GetStatusRequest: MessageTypeDefinition<_bulwark_v1_GetStatusRequest, _bulwark_v1_GetStatusRequest__Output>
       GetStatusResponse: MessageTypeDefinition<_bulwark_v1_GetStatusResponse, _bulwark_v1_GetStatusResponse__Output>
+      ImportCatalogRequest: MessageTypeDefinition<_bulwark_v1_ImportCatalogRequest, _bulwark_v1_ImportCatalogRequest__Output>
+      ImportCatalogResponse: MessageTypeDefinition<_bulwark_v1_ImportCatalogResponse, _bulwark_v1_ImportCatalogResponse__Output>
       Job: MessageTypeDefinition<_bulwark_v1_Job, _bulwark_v1_Job__Output>
       JobProgress: MessageTypeDefinition<_bulwark_v1_JobProgress, _bulwark_v1_JobProgress__Output>
       ListAlertsRequest: MessageTypeDefinition<_bulwark_v1_ListAlertsRequest, _bulwark_v1_ListAlertsRequest__Output>
@@ -80,6 +85,7 @@ export interface ProtoGrpcType {
       PeerAttempt: MessageTypeDefinition<_bulwark_v1_PeerAttempt, _bulwark_v1_PeerAttempt__Output>
       Repair: MessageTypeDefinition<_bulwark_v1_Repair, _bulwark_v1_Repair__Output>
       ReplicationPairStatus: MessageTypeDefinition<_bulwark_v1_ReplicationPairStatus, _bulwark_v1_ReplicationPairStatus__Output>
+      SkippedBackup: MessageTypeDefinition<_bulwark_v1_SkippedBackup, _bulwark_v1_SkippedBackup__Output>
       StartBackupRequest: MessageTypeDefinition<_bulwark_v1_StartBackupRequest, _bulwark_v1_StartBackupRequest__Output>
       StartGcRequest: MessageTypeDefinition<_bulwark_v1_StartGcRequest, _bulwark_v1_StartGcRequest__Output>
       StartPruneRequest: MessageTypeDefinition<_bulwark_v1_StartPruneRequest, _bulwark_v1_StartPruneRequest__Output>

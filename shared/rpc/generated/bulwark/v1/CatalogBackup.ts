@@ -14,6 +14,7 @@ export interface CatalogBackup {
   'verifiedAt'?: (string);
   'state'?: (string);
   'lockedUntil'?: (string);
+  'parentBackupId'?: (string);
 }
 
 export interface CatalogBackup__Output {
@@ -28,4 +29,5 @@ export interface CatalogBackup__Output {
   'verifiedAt': (string);
   'state': (string);
   'lockedUntil': (string);
+  'parentBackupId': (string);
 }

@@ -7,6 +7,8 @@ import type { GetReplicationStatusRequest as _bulwark_v1_GetReplicationStatusReq
 import type { GetReplicationStatusResponse as _bulwark_v1_GetReplicationStatusResponse, GetReplicationStatusResponse__Output as _bulwark_v1_GetReplicationStatusResponse__Output } from '../../bulwark/v1/GetReplicationStatusResponse.js';
 import type { GetStatusRequest as _bulwark_v1_GetStatusRequest, GetStatusRequest__Output as _bulwark_v1_GetStatusRequest__Output } from '../../bulwark/v1/GetStatusRequest.js';
 import type { GetStatusResponse as _bulwark_v1_GetStatusResponse, GetStatusResponse__Output as _bulwark_v1_GetStatusResponse__Output } from '../../bulwark/v1/GetStatusResponse.js';
+import type { ImportCatalogRequest as _bulwark_v1_ImportCatalogRequest, ImportCatalogRequest__Output as _bulwark_v1_ImportCatalogRequest__Output } from '../../bulwark/v1/ImportCatalogRequest.js';
+import type { ImportCatalogResponse as _bulwark_v1_ImportCatalogResponse, ImportCatalogResponse__Output as _bulwark_v1_ImportCatalogResponse__Output } from '../../bulwark/v1/ImportCatalogResponse.js';
 import type { Job as _bulwark_v1_Job, Job__Output as _bulwark_v1_Job__Output } from '../../bulwark/v1/Job.js';
 import type { ListAlertsRequest as _bulwark_v1_ListAlertsRequest, ListAlertsRequest__Output as _bulwark_v1_ListAlertsRequest__Output } from '../../bulwark/v1/ListAlertsRequest.js';
 import type { ListAlertsResponse as _bulwark_v1_ListAlertsResponse, ListAlertsResponse__Output as _bulwark_v1_ListAlertsResponse__Output } from '../../bulwark/v1/ListAlertsResponse.js';
@@ -58,6 +60,15 @@ export interface ControllerClient extends grpc.Client {
   getStatus(argument: _bulwark_v1_GetStatusRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_bulwark_v1_GetStatusResponse__Output>): grpc.ClientUnaryCall;
   getStatus(argument: _bulwark_v1_GetStatusRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_bulwark_v1_GetStatusResponse__Output>): grpc.ClientUnaryCall;
   getStatus(argument: _bulwark_v1_GetStatusRequest, callback: grpc.requestCallback<_bulwark_v1_GetStatusResponse__Output>): grpc.ClientUnaryCall;
+  
+  ImportCatalog(argument: _bulwark_v1_ImportCatalogRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_bulwark_v1_ImportCatalogResponse__Output>): grpc.ClientUnaryCall;
+  ImportCatalog(argument: _bulwark_v1_ImportCatalogRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_bulwark_v1_ImportCatalogResponse__Output>): grpc.ClientUnaryCall;
+  ImportCatalog(argument: _bulwark_v1_ImportCatalogRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_bulwark_v1_ImportCatalogResponse__Output>): grpc.ClientUnaryCall;
+  ImportCatalog(argument: _bulwark_v1_ImportCatalogRequest, callback: grpc.requestCallback<_bulwark_v1_ImportCatalogResponse__Output>): grpc.ClientUnaryCall;
+  importCatalog(argument: _bulwark_v1_ImportCatalogRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_bulwark_v1_ImportCatalogResponse__Output>): grpc.ClientUnaryCall;
+  importCatalog(argument: _bulwark_v1_ImportCatalogRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_bulwark_v1_ImportCatalogResponse__Output>): grpc.ClientUnaryCall;
+  importCatalog(argument: _bulwark_v1_ImportCatalogRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_bulwark_v1_ImportCatalogResponse__Output>): grpc.ClientUnaryCall;
+  importCatalog(argument: _bulwark_v1_ImportCatalogRequest, callback: grpc.requestCallback<_bulwark_v1_ImportCatalogResponse__Output>): grpc.ClientUnaryCall;
   
   ListAlerts(argument: _bulwark_v1_ListAlertsRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_bulwark_v1_ListAlertsResponse__Output>): grpc.ClientUnaryCall;
   ListAlerts(argument: _bulwark_v1_ListAlertsRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_bulwark_v1_ListAlertsResponse__Output>): grpc.ClientUnaryCall;
@@ -199,6 +210,8 @@ export interface ControllerHandlers extends grpc.UntypedServiceImplementation {
   
   GetStatus: grpc.handleUnaryCall<_bulwark_v1_GetStatusRequest__Output, _bulwark_v1_GetStatusResponse>;
   
+  ImportCatalog: grpc.handleUnaryCall<_bulwark_v1_ImportCatalogRequest__Output, _bulwark_v1_ImportCatalogResponse>;
+  
   ListAlerts: grpc.handleUnaryCall<_bulwark_v1_ListAlertsRequest__Output, _bulwark_v1_ListAlertsResponse>;
   
   ListCatalogBackups: grpc.handleUnaryCall<_bulwark_v1_ListCatalogBackupsRequest__Output, _bulwark_v1_ListCatalogBackupsResponse>;
@@ -235,6 +248,7 @@ export interface ControllerDefinition extends grpc.ServiceDefinition {
   GetJob: MethodDefinition<_bulwark_v1_GetJobRequest, _bulwark_v1_Job, _bulwark_v1_GetJobRequest__Output, _bulwark_v1_Job__Output>
   GetReplicationStatus: MethodDefinition<_bulwark_v1_GetReplicationStatusRequest, _bulwark_v1_GetReplicationStatusResponse, _bulwark_v1_GetReplicationStatusRequest__Output, _bulwark_v1_GetReplicationStatusResponse__Output>
   GetStatus: MethodDefinition<_bulwark_v1_GetStatusRequest, _bulwark_v1_GetStatusResponse, _bulwark_v1_GetStatusRequest__Output, _bulwark_v1_GetStatusResponse__Output>
+  ImportCatalog: MethodDefinition<_bulwark_v1_ImportCatalogRequest, _bulwark_v1_ImportCatalogResponse, _bulwark_v1_ImportCatalogRequest__Output, _bulwark_v1_ImportCatalogResponse__Output>
   ListAlerts: MethodDefinition<_bulwark_v1_ListAlertsRequest, _bulwark_v1_ListAlertsResponse, _bulwark_v1_ListAlertsRequest__Output, _bulwark_v1_ListAlertsResponse__Output>
   ListCatalogBackups: MethodDefinition<_bulwark_v1_ListCatalogBackupsRequest, _bulwark_v1_ListCatalogBackupsResponse, _bulwark_v1_ListCatalogBackupsRequest__Output, _bulwark_v1_ListCatalogBackupsResponse__Output>
   ListJobs: MethodDefinition<_bulwark_v1_ListJobsRequest, _bulwark_v1_ListJobsResponse, _bulwark_v1_ListJobsRequest__Output, _bulwark_v1_ListJobsResponse__Output>
