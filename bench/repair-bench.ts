@@ -11,7 +11,7 @@
  * 3. The daemons stopped, one scrub pass over A's healed datastore, in this process, with no
  *    rate limit: bytes read and checked per second.
  */
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { connect } from 'nats';
 import { readFile, writeFile } from 'node:fs/promises';
@@ -54,13 +54,7 @@ export async function benchRepair(dir: string, chunks: number, say: (line: strin
   let heal: RepairBenchReport['heal'];
   try {
     // Each site the other's repair peer, at its fixed address.
-    for (const [site, peer] of [['a', 'b'], ['b', 'a']] as const) {
-      const path = join(sites.datastoreDir(site), '..', 'config.json');
-      const config = JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
-      writeFileSync(path, JSON.stringify({ ...config, peers: [{ site: peer, address: sites.address(peer) }] }));
-      await sites.process(site).stop();
-      await sites.process(site).start();
-    }
+    for (const [site, peer] of [['a', 'b'], ['b', 'a']] as const) await sites.reconfigure(site, { peers: [{ site: peer, address: sites.address(peer) }] });
     say(`repair: backing up ${chunks} chunks of 1 MiB at site a and syncing them to b`);
     const image = new SeededBytes(`repair-bench-${chunks}`).next(chunks * CHUNK);
     const chunked = chunkDisk(image, CHUNK);

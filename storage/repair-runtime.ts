@@ -10,7 +10,7 @@ import type { NatsConnection, Subscription } from 'nats';
 import type { Clock } from '../shared/clock.js';
 import { TokenBucket } from '../shared/flow/token-bucket.js';
 import type { Logger } from '../shared/log.js';
-import { Heartbeat, type RepairRecord } from '../shared/messages/events.js';
+import { decodeHeartbeat, type RepairRecord } from '../shared/messages/events.js';
 import { subjects } from '../shared/messages/subjects.js';
 import { EventPublisher } from '../shared/nats/event-publisher.js';
 import type { StorageConfig } from './config.js';
@@ -87,10 +87,10 @@ export async function startRepair(deps: RepairRuntimeDeps): Promise<RepairRuntim
       heartbeats = nc.subscribe(subjects.allHeartbeats, {
         callback: (err, msg) => {
           if (err) return;
-          const parsed = Heartbeat.safeParse(safeJson(msg.data));
-          if (parsed.success && parsed.data.kind === 'storage' && parsed.data.address !== null && parsed.data.site !== config.site) {
-            peerDirectory.learn(parsed.data.site, parsed.data.address);
-          }
+          const decoded = decodeHeartbeat(msg.data);
+          if (!('heartbeat' in decoded)) return;
+          const hb = decoded.heartbeat;
+          if (hb.kind === 'storage' && hb.address !== null && hb.site !== config.site) peerDirectory.learn(hb.site, hb.address);
         },
       });
       // Peers may start after this storage: give their heartbeats a moment before healing.
@@ -127,12 +127,4 @@ export async function startRepair(deps: RepairRuntimeDeps): Promise<RepairRuntim
       peerDirectory.close();
     },
   };
-}
-
-function safeJson(data: Uint8Array): unknown {
-  try {
-    return JSON.parse(new TextDecoder().decode(data));
-  } catch {
-    return undefined;
-  }
 }

@@ -87,20 +87,7 @@ export const parseKeepCount = zodParser(
  */
 export function parseUntil(text: string, nowMs = Date.now()): string {
   const hint = 'must be a date (2027-01-01, UTC), an ISO time with a zone (2027-01-01T12:00:00Z) or a duration from now (30d)';
-  const trimmed = text.trim();
-  let ms: number;
-  const duration = durationMs(trimmed);
-  if (duration !== undefined) {
-    if (duration > MAX_DURATION_MS) throw new InvalidArgumentError('must be at most 100 years from now');
-    ms = nowMs + duration;
-  } else if (/^\d{4}-\d{2}-\d{2}$/.test(trimmed)) {
-    ms = Date.parse(`${trimmed}T00:00:00Z`);
-  } else if (z.iso.datetime({ offset: true }).safeParse(trimmed).success) {
-    ms = Date.parse(trimmed);
-  } else {
-    throw new InvalidArgumentError(hint);
-  }
-  if (Number.isNaN(ms)) throw new InvalidArgumentError(hint);
+  const ms = parseTimeArg(text, nowMs, 1, hint, 'must be at most 100 years from now');
   if (ms <= nowMs) throw new InvalidArgumentError('must be in the future');
   return new Date(ms).toISOString();
 }
@@ -111,12 +98,17 @@ export function parseUntil(text: string, nowMs = Date.now()): string {
  */
 export function parseSince(text: string, nowMs = Date.now()): string {
   const hint = 'must be a duration back from now (24h, 7d), a date (2027-01-01, UTC) or an ISO time with a zone (2027-01-01T12:00:00Z)';
+  return new Date(parseTimeArg(text, nowMs, -1, hint, 'must be at most 100 years back')).toISOString();
+}
+
+/** A time given as a duration from now (`direction` 1: ahead, -1: back), a date (midnight UTC) or an ISO time with a zone, in ms. */
+function parseTimeArg(text: string, nowMs: number, direction: 1 | -1, hint: string, tooFar: string): number {
   const trimmed = text.trim();
   let ms: number;
   const duration = durationMs(trimmed);
   if (duration !== undefined) {
-    if (duration > MAX_DURATION_MS) throw new InvalidArgumentError('must be at most 100 years back');
-    ms = nowMs - duration;
+    if (duration > MAX_DURATION_MS) throw new InvalidArgumentError(tooFar);
+    ms = nowMs + direction * duration;
   } else if (/^\d{4}-\d{2}-\d{2}$/.test(trimmed)) {
     ms = Date.parse(`${trimmed}T00:00:00Z`);
   } else if (z.iso.datetime({ offset: true }).safeParse(trimmed).success) {
@@ -125,7 +117,7 @@ export function parseSince(text: string, nowMs = Date.now()): string {
     throw new InvalidArgumentError(hint);
   }
   if (Number.isNaN(ms)) throw new InvalidArgumentError(hint);
-  return new Date(ms).toISOString();
+  return ms;
 }
 
 const BYTE_UNITS = { '': 1, b: 1, k: 1024, kib: 1024, m: 1024 ** 2, mib: 1024 ** 2, g: 1024 ** 3, gib: 1024 ** 3 } as const;

@@ -1,6 +1,6 @@
 import type { NatsConnection, Subscription } from 'nats';
 import type { Logger } from '../../shared/log.js';
-import { Heartbeat } from '../../shared/messages/events.js';
+import { decodeHeartbeat } from '../../shared/messages/events.js';
 import { subjects } from '../../shared/messages/subjects.js';
 import type { WorkerMonitor } from '../jobs/worker-monitor.js';
 
@@ -26,13 +26,13 @@ export class HeartbeatSubscriber {
           this.log.warn({ err }, 'heartbeat subscription error');
           return;
         }
-        const parsed = Heartbeat.safeParse(safeJson(msg.data));
-        if (!parsed.success) {
-          this.log.warn({ subject: msg.subject, issue: parsed.error.issues[0]?.message }, 'invalid heartbeat ignored');
+        const decoded = decodeHeartbeat(msg.data);
+        if ('problem' in decoded) {
+          this.log.warn({ subject: msg.subject, issue: decoded.problem }, 'invalid heartbeat ignored');
           return;
         }
         try {
-          this.monitor.recordHeartbeat(parsed.data);
+          this.monitor.recordHeartbeat(decoded.heartbeat);
         } catch (e) {
           this.log.error({ err: e }, 'recording heartbeat failed');
         }
@@ -50,13 +50,5 @@ export class HeartbeatSubscriber {
   stop(): void {
     if (this.timer) clearInterval(this.timer);
     this.sub?.unsubscribe();
-  }
-}
-
-function safeJson(data: Uint8Array): unknown {
-  try {
-    return JSON.parse(new TextDecoder().decode(data));
-  } catch {
-    return undefined;
   }
 }

@@ -155,3 +155,15 @@ export const Heartbeat = z.object({
   runningJobs: z.number().int().nonnegative(),
 });
 export type Heartbeat = z.infer<typeof Heartbeat>;
+
+/** A heartbeat message's body, checked: the heartbeat, or what is wrong with it. */
+export function decodeHeartbeat(data: Uint8Array): { readonly heartbeat: Heartbeat } | { readonly problem: string } {
+  let value: unknown;
+  try {
+    value = JSON.parse(new TextDecoder().decode(data));
+  } catch {
+    return { problem: 'not JSON' };
+  }
+  const parsed = Heartbeat.safeParse(value);
+  return parsed.success ? { heartbeat: parsed.data } : { problem: parsed.error.issues[0]?.message ?? 'invalid' };
+}

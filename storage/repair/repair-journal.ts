@@ -49,6 +49,9 @@ export function damageKeyString(key: DamageKey): string {
 
 const AlertsFile = z.strictObject({ alerts: z.array(DamageAlert) });
 
+/** Recent repairs kept in memory for reports; older ones are only in the controller's catalog. */
+const RECENT_KEPT = 1000;
+
 export interface RepairJournalOptions {
   /** <datastore>/repair */
   readonly dir: string;
@@ -76,8 +79,9 @@ export class RepairJournal {
   private again = false;
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
-  /** Every repair recorded since start (for tests and the bench), newest last. */
-  readonly recorded: RepairRecord[] = [];
+  /** The most recent repairs recorded since start (at most RECENT_KEPT), newest last: what verify and scrub report. */
+  private readonly recent: RepairRecord[] = [];
+  private count = 0;
 
   constructor(private readonly opts: RepairJournalOptions) {
     this.outbox = join(opts.dir, 'outbox');
@@ -163,7 +167,9 @@ export class RepairJournal {
       await unlink(intent);
     }
     await this.syncer.sync([this.outbox]);
-    this.recorded.push(record);
+    this.recent.push(record);
+    if (this.recent.length > RECENT_KEPT) this.recent.shift();
+    this.count++;
     this.opts.onRecorded?.(record);
     this.schedule(this.opts.batchDelayMs ?? 100);
   }
@@ -190,6 +196,17 @@ export class RepairJournal {
     await this.saveAlerts();
     await this.enqueue({ ...this.base(newId(this.opts.clock.nowMs())), type: 'alert.resolved', alertId: open.alertId, reason });
     this.opts.log.info({ alertId: open.alertId, reason }, 'damage alert resolved');
+  }
+
+  /** Repairs recorded since start. */
+  get recordedCount(): number {
+    return this.count;
+  }
+
+  /** The repairs recorded after the first `count` (as far back as the recent ones kept go). */
+  recordedSince(count: number): RepairRecord[] {
+    const newer = this.count - count;
+    return newer <= 0 ? [] : this.recent.slice(-Math.min(newer, this.recent.length));
   }
 
   openAlerts(): DamageAlert[] {
@@ -279,7 +296,7 @@ export class RepairJournal {
         const full = { ...record, affected: ranges.get(record.digest ?? '') ?? [] };
         await writeFileAtomic(join(this.outbox, `${record.repairId}.json`), this.encodeEvent(this.repairEvent(full)), { tmpDir: this.opts.tmpDir, syncDir: false });
         await unlink(join(this.outbox, `${record.repairId}.pending.json`));
-        const mine = this.recorded.find((r) => r.repairId === record.repairId);
+        const mine = this.recent.find((r) => r.repairId === record.repairId);
         if (mine) mine.affected.splice(0, mine.affected.length, ...full.affected);
         finals.push(record.repairId);
       }

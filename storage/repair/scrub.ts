@@ -77,7 +77,7 @@ export class Scrubber {
     const resumed = saved !== undefined && saved.cursor !== null;
     const state: ScrubState = resumed ? { ...saved } : { passStartedAt: clock.nowIso(), cursor: null, lastPassEndedAt: saved?.lastPassEndedAt ?? null };
     const counts = { backupsChecked: 0, chunksChecked: 0, bytesChecked: 0, damaged: 0, repaired: 0, unrecoverable: 0 };
-    const recordedBefore = repair.journal.recorded.length;
+    const recordedBefore = repair.journal.recordedCount;
 
     // Files first: manifests and indexes (small), each healed when bad.
     const digests = new Set<string>();
@@ -149,7 +149,7 @@ export class Scrubber {
     }
     // Alerts from earlier passes: healed since, or still unrecoverable.
     await repair.recheckAlerts();
-    counts.repaired = repair.journal.recorded.length - recordedBefore;
+    counts.repaired = repair.journal.recordedCount - recordedBefore;
     const endedAt = clock.nowIso();
     await this.saveState({ passStartedAt: state.passStartedAt, cursor: null, lastPassEndedAt: endedAt });
     const result: ScrubPassResult = { ...counts, resumed, durationMs: clock.nowMs() - startedMs };

@@ -171,7 +171,7 @@ export async function runVerify(opts: VerifyOptions): Promise<VerifyResult> {
         const blob = await healer?.healChunk(digestFromHex(finding.digest), finding.problem, { trigger: 'verify' });
         if (!blob) return;
         finding.outcome = 'repaired';
-        finding.peer = healer?.journal.recorded.findLast((r) => r.digest === finding.digest)?.peer ?? null;
+        finding.peer = healer?.journal.recordedSince(0).findLast((r) => r.digest === finding.digest)?.peer ?? null;
         finding.bytes = blob.length;
       } catch (err) {
         if (!(err instanceof AppError)) throw err;
@@ -227,7 +227,7 @@ export async function runVerify(opts: VerifyOptions): Promise<VerifyResult> {
  */
 async function healFiles(healer: RepairService, datastore: Datastore, entry: BackupDir, result: VerifyResult): Promise<void> {
   const fileOf = (name: string) => `backups/${entry.vm}/${entry.backupId}/${name}`;
-  const before = healer.journal.recorded.length;
+  const before = healer.journal.recordedCount;
   try {
     await healer.readManifest(entry.backupId, { trigger: 'verify' });
   } catch (err) {
@@ -242,7 +242,7 @@ async function healFiles(healer: RepairService, datastore: Datastore, entry: Bac
       if (!(err instanceof AppError)) throw err;
     }
   }
-  for (const record of healer.journal.recorded.slice(before)) {
+  for (const record of healer.journal.recordedSince(before)) {
     if (record.object === 'chunk') continue;
     result.damagedFiles.push({
       backupId: entry.backupId,

@@ -4,7 +4,7 @@
  * restart keeps its address. Jobs are published to a site's storage over JetStream as the
  * controller would, and their outcome is read from the events the storage records.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { connect, type NatsConnection, type Subscription } from 'nats';
 import { ManagedProcess, tsxCommand } from '../../controller/cli/up/managed-process.js';
@@ -120,6 +120,15 @@ export class StorageSites {
     const client = createBlockStoreClient(address);
     this.clients.push(client);
     return client;
+  }
+
+  /** Merges `extra` into a site's storage config and restarts it (same port, same datastore). */
+  async reconfigure(site: string, extra: Record<string, unknown>): Promise<void> {
+    const path = join(this.site(site).dir, 'config.json');
+    const config = JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
+    writeFileSync(path, `${JSON.stringify({ ...config, ...extra }, null, 2)}\n`);
+    await this.process(site).stop();
+    await this.process(site).start();
   }
 
   /** SIGKILLs a site's storage and starts it again on the same port and datastore. */

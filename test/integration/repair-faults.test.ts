@@ -11,7 +11,7 @@
  * BULWARK_FAULT_ITERATIONS sets the number of injected faults (default 9; the soak run uses 90).
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { readFile, truncate, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -76,18 +76,11 @@ describe(`faults at two sites heal from each other (${iterations} faults, kills,
     if (item === undefined) throw new Error('nothing to pick from');
     return item;
   };
-  const storageConfig = (site: Site) => join(sites.datastoreDir(site), '..', 'config.json');
   const datastore = (site: Site) => sites.datastoreDir(site);
   const backupDir = (site: Site, backupId: string) => join(datastore(site), 'backups', VM, backupId);
   const chunkPath = (site: Site, hex: string) => join(datastore(site), 'chunks', hex.slice(0, 2), hex.slice(2, 4), hex);
 
-  /** Rewrites a storage's config (merging `extra`) and restarts it on the same port and datastore. */
-  async function reconfigure(site: Site, extra: Record<string, unknown>): Promise<void> {
-    const config = JSON.parse(readFileSync(storageConfig(site), 'utf8')) as Record<string, unknown>;
-    writeFileSync(storageConfig(site), `${JSON.stringify({ ...config, ...extra }, null, 2)}\n`);
-    await sites.process(site).stop();
-    await sites.process(site).start();
-  }
+  const reconfigure = (site: Site, extra: Record<string, unknown>) => sites.reconfigure(site, extra);
 
   function client(site: Site): BlockStoreClient {
     let c = clients.get(site);
