@@ -156,6 +156,11 @@ const jobBase = {
   jobId: z.string().min(1),
   attempt: z.number().int().positive(),
   createdAt: z.iso.datetime(),
+  /**
+   * When the job became due: its schedule time for a policy job (the dispatch latency a worker
+   * measures runs from here to its receipt), else absent (due when created).
+   */
+  dueAt: z.iso.datetime().optional(),
 };
 
 /** A job as published on `bulwark.jobs.<site>.<worker>`. */
