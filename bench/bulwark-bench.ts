@@ -44,7 +44,7 @@ export async function benchBulwark(dir: string, image: BenchImage, say: (line: s
   await image.copyTo(imagePath);
   say(`bulwark: starting the embedded deployment (${encryption ? 'encrypted' : 'unencrypted'})`);
   const deployment = await startEmbedded(join(dir, 'up'), upConfig(imagePath, encryption), () => undefined);
-  const api = new ControllerApi({ address: deployment.controllerAddress, source: 'bench' });
+  const api = new ControllerApi({ address: deployment.controllerAddress, source: 'bench', token: deployment.adminToken });
   try {
     await api.connect();
     const datastoreDir = join(deployment.dataDir, 'storage-a', 'datastore');

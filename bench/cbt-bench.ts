@@ -78,7 +78,7 @@ async function oneDriver(dir: string, driver: 'qemu' | 'files', sizeMib: number,
   }
   say(`cbt: ${driver}: starting the embedded deployment`);
   const deployment = await startEmbedded(join(dir, 'up'), config, () => undefined);
-  const api = new ControllerApi({ address: deployment.controllerAddress, source: 'bench' });
+  const api = new ControllerApi({ address: deployment.controllerAddress, source: 'bench', token: deployment.adminToken });
   try {
     await api.connect();
     say(`cbt: ${driver}: full backup`);

@@ -9,6 +9,8 @@
  *                    [--cbt-size-mib 4096]  (changed-block tracking vs hashing, cbt-bench.ts; 0: skip)
  *                    [--replication-size-mib 256]  (site sync: wire bytes, rate-limit accuracy, replication.ts; 0: skip)
  *                    [--repair-chunks 1000]  (heal N damaged 1 MiB chunks on the read path, scrub MB/s, repair-bench.ts; 0: skip)
+ *                    [--scale-vms 10000 --scale-agents 200 --scale-seconds 60 --scale-rate 100 --agents-per-group 20
+ *                     --scale-job snapshot|backup --scale-driver api|policy]  (dispatch at scale with simulated agents, scale-bench.ts; --scale-vms 0: skip)
  *
  * Progress goes to stderr; stdout carries the table and the JSON (with --json: the JSON only).
  */
@@ -25,6 +27,7 @@ import { runChecked } from './measure.js';
 import { benchBorg, benchRestic, ensurePeers } from './peer-bench.js';
 import { benchRepair } from './repair-bench.js';
 import { benchReplication } from './replication.js';
+import { benchScale, ScaleOptions, scaleFlags, scaleOptionsOf } from './scale-bench.js';
 
 const MIB = 1024 * 1024;
 const round2 = (n: number) => Math.round(n * 100) / 100;
@@ -57,6 +60,7 @@ const { values } = parseArgs({
     'cbt-size-mib': { type: 'string', default: '4096' },
     'replication-size-mib': { type: 'string', default: '256' },
     'repair-chunks': { type: 'string', default: '1000' },
+    ...scaleFlags,
   },
 });
 const parsed = Options.safeParse({ json: values.json, keep: values.keep, unencrypted: values.unencrypted, sizeMib: values['size-mib'], seed: values.seed, runs: values.runs, tools: values.tools, cbtSizeMib: values['cbt-size-mib'], replicationSizeMib: values['replication-size-mib'], repairChunks: values['repair-chunks'] });
@@ -65,6 +69,11 @@ if (!parsed.success) {
   process.exit(2);
 }
 const opts = parsed.data;
+const scaleParsed = ScaleOptions.safeParse(scaleOptionsOf(values));
+if (!scaleParsed.success) {
+  console.error(`bench: ${scaleParsed.error.issues.map((i) => i.message).join('; ')}`);
+  process.exit(2);
+}
 const tools = TOOL_NAMES.filter((t) => opts.tools.includes(t));
 const started = Date.now();
 const say = (line: string) => console.error(`[${((Date.now() - started) / 1000).toFixed(1).padStart(6)} s] ${line}`);
@@ -114,6 +123,8 @@ try {
   const replication =
     opts.replicationSizeMib > 0 && tools.includes('bulwark') ? await benchReplication(join(dir, 'replication'), opts.replicationSizeMib, opts.seed, say) : undefined;
   const repair = opts.repairChunks > 0 && tools.includes('bulwark') ? await benchRepair(join(dir, 'repair'), opts.repairChunks, say) : undefined;
+  const scaleOptions = scaleOptionsOf(values);
+  const scale = scaleOptions.vms > 0 && tools.includes('bulwark') ? await benchScale(join(dir, 'scale'), scaleOptions, say) : undefined;
   const runs = tools.map((tool) => mergeRuns(image.sizeBytes, perTool.get(tool) ?? []));
   const results = runs.flatMap((r) => r.results);
   const report = {
@@ -145,6 +156,7 @@ try {
     ...(cbt ? { cbt } : {}),
     ...(replication ? { replication } : {}),
     ...(repair ? { repair } : {}),
+    ...(scale ? { scale } : {}),
   };
   if (opts.json) {
     console.log(JSON.stringify(report));
@@ -164,6 +176,10 @@ try {
   }
   if (replication && !replication.restoredIdentical) {
     console.error('bench: a replica restored WRONG DATA after site sync');
+    process.exitCode = 1;
+  }
+  if (scale && !scale.restoredIdentical) {
+    console.error('bench: the scale run restored WRONG DATA for its sample VM');
     process.exitCode = 1;
   }
   if (cbt?.results.some((r) => !r.restoredIdentical)) {

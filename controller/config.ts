@@ -3,8 +3,25 @@ import { ConfigError } from '../shared/errors.js';
 import { loadConfigFile } from '../shared/config/load-config.js';
 import { SiteId } from '../shared/ids.js';
 import { MetricsConfig } from '../shared/metrics/metrics-config.js';
+import { WebhooksConfig } from './notify/webhook-config.js';
 
 const HostPort = z.string().regex(/^[^\s:]+:\d{1,5}$/, 'must be host:port (port 0: any free port)');
+
+/**
+ * The dispatch gate and the policy scheduler (docs/OPERATORS.md "Scheduling"): agent jobs
+ * published and not finished, at most `maxJobsPerAgent` per agent and `maxJobsPerSite` per site;
+ * policies re-read, closed windows skipped and held jobs offered again every `tickMs`.
+ */
+export const SchedulerConfig = z
+  .object({
+    maxJobsPerAgent: z.number().int('must be a whole number').min(1, 'must be at least 1').max(1000, 'must be at most 1000').default(2),
+    maxJobsPerSite: z.number().int('must be a whole number').min(1, 'must be at least 1').max(100_000, 'must be at most 100000').default(8),
+    tickMs: z.number().int('must be a whole number of milliseconds').min(50, 'must be at least 50').max(60_000, 'must be at most 60000 (1 min)').default(1000),
+  })
+  .strict()
+  .refine((s) => s.maxJobsPerSite >= s.maxJobsPerAgent, { path: ['maxJobsPerSite'], message: 'must be at least maxJobsPerAgent' })
+  .default({ maxJobsPerAgent: 2, maxJobsPerSite: 8, tickMs: 1000 });
+export type SchedulerConfig = z.infer<typeof SchedulerConfig>;
 
 /** The controller's configuration file (JSON). */
 export const ControllerConfig = z
@@ -46,6 +63,8 @@ export const ControllerConfig = z
         'each from/to pair may appear only once',
       )
       .default([]),
+    // --- scheduling (docs/OPERATORS.md "Scheduling") ---
+    scheduler: SchedulerConfig,
     /** Verify skips backups verified within this age unless forced or a request sets its own (24 h). */
     verifySkipWithinMs: z.number().int().nonnegative().default(24 * 3600_000),
     /** GC keeps unreferenced chunks younger than this unless a request sets its own (1 h). */
@@ -58,6 +77,28 @@ export const ControllerConfig = z
     storageToken: z.string().min(16, 'must be at least 16 characters').optional(),
     storageTokenFile: z.string().startsWith('/', 'must be an absolute path').optional(),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    // --- access (docs/OPERATORS.md "API tokens, roles and audit") ---
+    /**
+     * Who may call the API. Calls carry an API token (`authorization: Bearer <token>`); a call
+     * without one gets `anonymousRole` (`none`: refused). With `bootstrapTokenFile`, a controller
+     * whose catalog holds no token at all makes the admin token `bootstrap-admin` at start and
+     * writes it there (mode 0600).
+     */
+    access: z
+      .object({
+        anonymousRole: z.enum(['none', 'viewer', 'operator', 'admin'], { error: 'must be one of none, viewer, operator, admin' }).default('none'),
+        bootstrapTokenFile: z.string().startsWith('/', 'must be an absolute path').optional(),
+      })
+      .strict()
+      .default({ anonymousRole: 'none' }),
+    // --- RPO watch and webhooks (docs/OPERATORS.md "RPO watch", "Webhooks") ---
+    /** How often the RPO watch checks every watched VM and site (besides after each backup or sync). */
+    rpo: z
+      .object({ checkIntervalMs: z.number().int('must be a whole number').min(100, 'must be at least 100').default(30_000) })
+      .strict()
+      .default({ checkIntervalMs: 30_000 }),
+    /** Where RPO and damage alert events are POSTed (JSON, signed, retried until acknowledged). */
+    webhooks: WebhooksConfig,
   })
   .strict()
   .refine((c) => !(c.storageToken !== undefined && c.storageTokenFile !== undefined), {

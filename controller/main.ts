@@ -24,13 +24,27 @@ import { DeploymentStatusReader } from './jobs/deployment-status.js';
 import { EventApplier } from './jobs/event-applier.js';
 import { JobChangeFeed } from './jobs/job-change-feed.js';
 import { JobService } from './jobs/job-service.js';
+import { PolicyStore } from './policies/policy-store.js';
+import { JobCanceller } from './jobs/job-cancel.js';
+import { NatsCancelSender } from './events/nats-cancel-sender.js';
 import { ReplicationScheduler, type Timer } from './jobs/replication-scheduler.js';
 import { ReplicationStatusReader } from './jobs/replication-status.js';
 import { WorkerMonitor } from './jobs/worker-monitor.js';
 import { createMetricsRegistry, startMetricsServer } from '../shared/metrics/metrics-server.js';
 import { registerControllerMetrics } from './metrics/controller-metrics.js';
+import { DispatchGate, releaseSlotsOnFinish } from './policies/dispatch-gate.js';
+import { PolicyScheduler } from './policies/policy-scheduler.js';
+import { JobRetrier } from './policies/retry.js';
+import { ApiAccess } from './access/api-access.js';
+import { writeBootstrapTokenFile } from './access/bootstrap-token-file.js';
+import { createApiAccessInterceptor } from './api/grpc-access-control.js';
+import { HttpWebhookSender } from './notify/http-webhook-sender.js';
+import { loadWebhookTargets } from './notify/webhook-config.js';
+import { WebhookOutbox, damageAlertEvent } from './notify/webhook-outbox.js';
+import { RpoWatch } from './policies/rpo-watch.js';
 
 const REPUBLISH_INTERVAL_MS = 10_000;
+const CANCEL_RESEND_INTERVAL_MS = 2_000;
 
 const nodeTimer: Timer = {
   after: (delayMs, fn) => {
@@ -62,8 +76,24 @@ runDaemon('bulwark-controller', async (configPath, rootLog) => {
     replication: config.replication,
     verifySkipWithinMs: config.verifySkipWithinMs,
     gcGraceMs: config.gcGraceMs,
+    gate: new DispatchGate(config.scheduler),
   });
-  const applier = new EventApplier({ catalog, changes, clock, log: log.child({ component: 'events' }) });
+  // Webhooks: events are queued in the catalog with what makes them, delivered from there.
+  const webhooks = new WebhookOutbox({
+    catalog,
+    clock,
+    timer: nodeTimer,
+    sender: new HttpWebhookSender(),
+    hooks: loadWebhookTargets(config.webhooks, configPath ?? '--config'),
+    log: log.child({ component: 'webhooks' }),
+  });
+  const applier = new EventApplier({
+    catalog,
+    changes,
+    clock,
+    log: log.child({ component: 'events' }),
+    onDamageAlert: (type, alert) => webhooks.publish(damageAlertEvent(type, alert)),
+  });
   const consumer = new EventConsumer({ nc, applier, log: log.child({ component: 'event-consumer' }) });
   const monitor = new WorkerMonitor({
     catalog,
@@ -81,6 +111,11 @@ runDaemon('bulwark-controller', async (configPath, rootLog) => {
   // Jobs inserted before a crash but never confirmed published go out now; the msgID dedupes.
   await jobs.publishPending();
   const republish = setInterval(() => void jobs.publishPending(), REPUBLISH_INTERVAL_MS);
+  // Cancel requests go over core NATS, which keeps nothing: re-sent until each job has ended.
+  const cancelSender = new NatsCancelSender(nc);
+  const canceller = new JobCanceller({ catalog, changes, sender: cancelSender, clock, log: log.child({ component: 'cancel' }) });
+  const resendCancels = setInterval(() => canceller.resendPending(), CANCEL_RESEND_INTERVAL_MS);
+  const pendingCancels = cancelSender.answerPendingRequests((site, worker) => canceller.pendingFor(site, worker), log.child({ component: 'cancel' }));
   const scheduler = new ReplicationScheduler({
     pairs: config.replication,
     catalog,
@@ -90,24 +125,69 @@ runDaemon('bulwark-controller', async (configPath, rootLog) => {
     log: log.child({ component: 'replication' }),
   });
   scheduler.start();
+  // Scheduling: failed jobs with attempts left are queued again; a finished job frees its slot
+  // for a held one; policies make jobs at their due times (docs/OPERATORS.md "Scheduling").
+  const retrier = new JobRetrier({ catalog, changes, clock, log: log.child({ component: 'retry' }) });
+  retrier.start();
+  const stopSlotRelease = releaseSlotsOnFinish(changes, catalog, () => jobs.publishPending(), log.child({ component: 'dispatch' }));
+  const policyScheduler = new PolicyScheduler({
+    catalog,
+    jobs,
+    changes,
+    clock,
+    timer: nodeTimer,
+    log: log.child({ component: 'policy-scheduler' }),
+    tickMs: config.scheduler.tickMs,
+  });
+  policyScheduler.start();
+  const rpo = new RpoWatch({
+    catalog,
+    clock,
+    timer: nodeTimer,
+    log: log.child({ component: 'rpo' }),
+    notifier: webhooks,
+    changes,
+    newId: () => newId(clock.nowMs()),
+    checkIntervalMs: config.rpo.checkIntervalMs,
+  });
+  rpo.start();
+  webhooks.start();
 
   const replication = new ReplicationStatusReader({ catalog, clock, pairs: config.replication });
-  const status = new DeploymentStatusReader({ catalog, clock, replication });
+  const policies = new PolicyStore({ catalog, clock, log: log.child({ component: 'policies' }) });
+  const status = new DeploymentStatusReader({ catalog, clock, replication, rpo });
   const importer = new CatalogImporter({
     catalog,
     storages: new GrpcStorageReader(storageToken),
     clock,
     log: log.child({ component: 'catalog-import' }),
   });
-  const { server, address } = await startGrpcServer(config.listen, (s) => {
-    s.addService(
-      controllerPackage().Controller.service,
-      createControllerService({ catalog, jobs, changes, replication, status, importer, log }),
-    );
+  // Access: every API call is checked against its token's role and audited (docs/OPERATORS.md).
+  const access = new ApiAccess({
+    store: catalog,
+    clock,
+    log: log.child({ component: 'access' }),
+    anonymousRole: config.access.anonymousRole,
+    newId: () => newId(clock.nowMs()),
   });
+  const { bootstrapTokenFile } = config.access;
+  const bootstrap = bootstrapTokenFile === undefined ? undefined : await access.ensureBootstrapToken((secret) => writeBootstrapTokenFile(bootstrapTokenFile, secret));
+  if (bootstrap) log.info({ token: bootstrap.name, file: bootstrapTokenFile }, 'bootstrap admin token written');
+  if (config.access.anonymousRole !== 'none') log.warn({ anonymousRole: config.access.anonymousRole }, 'calls without a token are allowed');
+  else if (access.listTokens().length === 0) log.warn('no API token exists and access.bootstrapTokenFile is not set: every API call will be refused');
+  const { server, address } = await startGrpcServer(
+    config.listen,
+    (s) => {
+      s.addService(
+        controllerPackage().Controller.service,
+        createControllerService({ catalog, jobs, changes, replication, status, importer, access, log, rpo, canceller, policies }),
+      );
+    },
+    { interceptors: [createApiAccessInterceptor(access, clock, log.child({ component: 'access' }))] },
+  );
 
   const registry = createMetricsRegistry();
-  const stopJobMetrics = registerControllerMetrics({ registry, catalog, changes, replication });
+  const stopJobMetrics = registerControllerMetrics({ registry, catalog, changes, replication, rpo });
   const metricsServer = config.metrics ? await startMetricsServer(config.metrics.listen, registry, log) : undefined;
 
   return {
@@ -116,7 +196,14 @@ runDaemon('bulwark-controller', async (configPath, rootLog) => {
       await metricsServer?.close();
       stopJobMetrics();
       clearInterval(republish);
+      clearInterval(resendCancels);
+      pendingCancels.unsubscribe();
       await scheduler.stop();
+      await policyScheduler.stop();
+      stopSlotRelease();
+      retrier.stop();
+      rpo.stop();
+      await webhooks.stop();
       await stopGrpcServer(server, 2000);
       heartbeats.stop();
       await consumer.stop();

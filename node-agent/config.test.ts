@@ -145,7 +145,7 @@ describe('agent config', () => {
       await rejects(withVm({ name: longName }), 'hypervisor.vms.0.name', /at most 107 bytes/);
       // With the VM's own NBD server named, the driver needs no socket in workDir.
       const config = await load(withVm({ name: longName, nbdSocket: '/run/qsd/v.nbd' }));
-      assert.equal(config.hypervisor.vms[0]!.name, longName);
+      assert.equal(config.hypervisor.kind === 'qemu' ? config.hypervisor.vms[0]!.name : undefined, longName);
     });
 
     describe('consistency', () => {
@@ -166,7 +166,8 @@ describe('agent config', () => {
       };
 
       it('is absent by default and fills its defaults when given', async () => {
-        assert.equal('consistency' in (await load(withVm({}))).hypervisor.vms[0]!, false);
+        const plain = (await load(withVm({}))).hypervisor;
+        assert.equal(plain.kind === 'qemu' && 'consistency' in plain.vms[0]!, false);
         assert.deepEqual(await consistencyOf({}), { mode: 'crash', onFailure: 'abort', freezeTimeoutMs: 30_000 });
         assert.deepEqual(await consistencyOf({ mode: 'application', guestAgent: { socket: '/run/qemu/web1.qga' } }), {
           mode: 'application',
@@ -240,6 +241,12 @@ describe('agent config', () => {
       await rejects(at({ vms: [libvirt.vms[0], { name: 'web1', domain: 'other' }] }), 'hypervisor.vms.1.name', /duplicate VM name "web1"/);
       await rejects(at({ vms: [libvirt.vms[0], { name: 'web2', domain: 'web1.example' }] }), 'hypervisor.vms.1.domain', /already another VM's/);
     });
+  });
+
+  it('takes the sim hypervisor (scale tests only) and names its broken fields', async () => {
+    const config = await load({ ...valid, hypervisor: { kind: 'sim', vmCount: 10, seed: 3 } });
+    assert.equal(config.hypervisor.kind, 'sim');
+    await rejects({ ...valid, hypervisor: { kind: 'sim', vmCount: 1, diskSizeBytes: 100_000 } }, 'hypervisor.diskSizeBytes', /multiple of blockBytes/);
   });
 
   it('reports an unreadable file and bad JSON', async () => {

@@ -16,12 +16,19 @@ import { z } from 'zod';
 import { loadConfigFile } from '../shared/config/load-config.js';
 import { MetricsConfig } from '../shared/metrics/metrics-config.js';
 import { ObjectName, SiteId, WorkerId } from '../shared/ids.js';
+import type { VmInventory } from '../shared/messages/events.js';
+import { VmTag } from '../shared/messages/policy.js';
 import { QemuConsistencyConfig } from './hypervisors/qemu/consistency-config.js';
 import { LibvirtHypervisor } from './hypervisors/libvirt/libvirt-config.js';
+// The `sim` kind: synthetic VMs for scale tests only (never the default; hypervisors/sim/sim-config.ts).
+import { SimHypervisor } from './hypervisors/sim/sim-config.js';
 
 const AbsolutePath = z.string().startsWith('/', 'must be an absolute path');
 
 const FilesDisk = z.strictObject({ name: ObjectName, path: AbsolutePath });
+
+/** A VM's tags, reported in the inventory; policies select VMs by tag (docs/OPERATORS.md, Policies). */
+const VmTags = z.array(VmTag).optional();
 
 const FilesVm = z.strictObject({
   name: ObjectName,
@@ -29,6 +36,7 @@ const FilesVm = z.strictObject({
     .array(FilesDisk)
     .min(1, 'a VM needs at least one disk')
     .superRefine((disks, ctx) => duplicateNames(disks, ctx, 'disk')),
+  tags: VmTags,
 });
 
 const FilesHypervisor = z.strictObject({
@@ -67,6 +75,7 @@ const QemuVm = z.strictObject({
     append: z.string().max(4096).optional(),
   }),
   consistency: QemuConsistencyConfig.optional(),
+  tags: VmTags,
 });
 
 const QemuHypervisor = z
@@ -103,7 +112,7 @@ export const AgentConfig = z.strictObject({
   nats: z.strictObject({
     url: z.string().regex(/^(nats|tls|ws|wss):\/\/\S+$/, 'must be a nats:// URL'),
   }),
-  hypervisor: z.discriminatedUnion('kind', [FilesHypervisor, QemuHypervisor, LibvirtHypervisor]),
+  hypervisor: z.discriminatedUnion('kind', [FilesHypervisor, QemuHypervisor, LibvirtHypervisor, SimHypervisor]),
   encryption: z.strictObject({ keyFile: AbsolutePath, passphraseFile: AbsolutePath }).optional(),
   chunkWorkers: z.number().int().min(0).max(64).optional(),
   /**
@@ -113,6 +122,12 @@ export const AgentConfig = z.strictObject({
   storageToken: z.string().min(16, 'must be at least 16 characters').optional(),
   storageTokenFile: AbsolutePath.optional(),
   heartbeatIntervalMs: z.number().int().min(100).max(60_000).default(2000),
+  /**
+   * JetStream ack_wait of the agent's job consumers (its own and its site's shared one; every
+   * agent of a site should use the same): a job whose agent died is redelivered this long after
+   * its last sign of life. Default 30 s.
+   */
+  jobAckWaitMs: z.number().int().min(1000, 'must be at least 1000 ms').max(600_000, 'must be at most 600000 ms').optional(),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** The Prometheus endpoint (docs/OPERATORS.md, Metrics); absent: none. */
   metrics: MetricsConfig.optional(),
@@ -124,6 +139,17 @@ export type AgentConfig = z.output<typeof AgentConfig>;
 export type FilesHypervisorConfig = z.output<typeof FilesHypervisor>;
 export type QemuHypervisorConfig = z.output<typeof QemuHypervisor>;
 export type QemuVmConfig = z.output<typeof QemuVm>;
+
+/**
+ * The inventory with each VM's tags from its entry in the config (drivers report what they see;
+ * tags are config). A VM without an entry (a driver that makes its VMs up) keeps the tags its
+ * driver reported.
+ */
+export function withConfiguredTags(vms: readonly VmInventory[], hypervisor: AgentConfig['hypervisor']): VmInventory[] {
+  const configured = 'vms' in hypervisor ? hypervisor.vms : [];
+  const tags = new Map<string, readonly string[] | undefined>(configured.map((vm) => [vm.name, vm.tags]));
+  return vms.map((vm) => ({ ...vm, tags: [...new Set(tags.get(vm.name) ?? vm.tags ?? [])] }));
+}
 
 /** Reads and validates the agent's config file; errors name the file, the field and the rule. */
 export function loadAgentConfig(path: string): Readonly<AgentConfig> {

@@ -2,7 +2,7 @@
  * bulwark-agent: the node agent. A JetStream worker for backup, restore and snapshot jobs on its own
  * subject, with the hypervisor driver its config names (`files`; `qemu`: QMP, fleecing, NBD,
  * qcow2 internal snapshots;
- * `libvirt`: virsh checkpoints and pull-mode backup);
+ * `libvirt`: virsh checkpoints and pull-mode backup; `sim`: synthetic VMs, for scale tests only);
  * reports its inventory at start and heartbeats.
  * Opens its datastore key (when configured) before anything else: a wrong passphrase stops it.
  * Presents its storage token (config storageToken/storageTokenFile) on every BlockStore call.
@@ -26,13 +26,14 @@ import { qcow2Targets } from './adapters/qcow2-nbd-target.js';
 import { QemuVmLauncher } from './adapters/qemu-vm-launcher.js';
 import { WorkerChunkProcessor } from './adapters/worker-chunk-processor.js';
 import { rawFileTargets } from './restore/raw-file-target.js';
-import { loadAgentConfig } from './config.js';
+import { loadAgentConfig, withConfiguredTags } from './config.js';
 import { loadAgentKeys } from './encryption/agent-keys.js';
-import { createAgentJobHandler } from './events/agent-job-handler.js';
+import { createAgentJobHandler, createSharedJobFilter } from './events/agent-job-handler.js';
 import { FilesDriver } from './hypervisors/files/files-driver.js';
 import { LibvirtDriver } from './hypervisors/libvirt/libvirt-driver.js';
 import { QemuDriver } from './hypervisors/qemu/qemu-driver.js';
 import { QemuSnapshots } from './hypervisors/qemu/qemu-snapshots.js';
+import { SimDriver } from './hypervisors/sim/sim-driver.js';
 
 const version = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
@@ -53,7 +54,9 @@ runDaemon('bulwark-agent', async (configPath, rootLog) => {
         })
       : config.hypervisor.kind === 'libvirt'
         ? new LibvirtDriver(config.hypervisor, log.child({ driver: 'libvirt' }))
-        : new FilesDriver(config.hypervisor, log.child({ driver: 'files' }));
+        : config.hypervisor.kind === 'sim'
+          ? new SimDriver(config.hypervisor, systemClock)
+          : new FilesDriver(config.hypervisor, log.child({ driver: 'files' }));
 
   const nc = await connectNats(config.nats.url, `bulwark-agent-${site}-${worker}`, log);
   const registry = createMetricsRegistry();
@@ -64,6 +67,11 @@ runDaemon('bulwark-agent', async (configPath, rootLog) => {
     worker,
     log,
     clock: systemClock,
+    // Jobs of VMs several agents of the site report come on the site's shared queue; an agent
+    // takes only those of VMs it reports itself.
+    sharedQueue: true,
+    canRun: createSharedJobFilter(async () => (await driver.inventory()).map((vm) => vm.name)),
+    ...(config.jobAckWaitMs !== undefined ? { ackWaitMs: config.jobAckWaitMs } : {}),
     handler: metrics.jobs.wrap(createAgentJobHandler({
       driver,
       clock: systemClock,
@@ -78,7 +86,7 @@ runDaemon('bulwark-agent', async (configPath, rootLog) => {
 
   // The inventory goes out at start, and again whenever a controller asks (one whose catalog was lost and rebuilt).
   const reportInventory = async () => {
-    const vms = await driver.inventory();
+    const vms = withConfiguredTags(await driver.inventory(), config.hypervisor);
     await jobWorker.publisher.publish({ eventId: newId(), site, worker, at: systemClock.nowIso(), type: 'inventory', vms });
     return vms;
   };

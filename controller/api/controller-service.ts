@@ -8,12 +8,20 @@ import type { Logger } from '../../shared/log.js';
 import { serverStreamHandler, unaryHandler } from '../../shared/rpc/grpc-calls.js';
 import type { ControllerHandlers } from '../../shared/rpc/proto-packages.js';
 import type { Job } from '../../shared/rpc/generated/bulwark/v1/Job.js';
-import type { Catalog, JobRow } from '../catalog/catalog.js';
+import { isFinishedJobState, type Catalog, type JobRow } from '../catalog/catalog.js';
 import type { DeploymentStatusReader } from '../jobs/deployment-status.js';
 import type { JobChangeFeed } from '../jobs/job-change-feed.js';
 import type { CatalogImporter } from '../jobs/catalog-import.js';
 import type { JobService } from '../jobs/job-service.js';
 import type { ReplicationStatusReader } from '../jobs/replication-status.js';
+import type { ApiAccess } from '../access/api-access.js';
+import { createAccessHandlers } from './grpc-access-control-service.js';
+import type { RpoWatch } from '../policies/rpo-watch.js';
+import type { PolicyStore } from '../policies/policy-store.js';
+import { createPolicyHandlers } from './grpc-policy-service.js';
+import type { JobCanceller } from '../jobs/job-cancel.js';
+import { rpoEntryToProto } from './proto-mapping.js';
+import { ListRpoInput } from './requests.js';
 import {
   alertToProto,
   backupToProto,
@@ -51,11 +59,18 @@ export interface ControllerServiceDeps {
   readonly replication: ReplicationStatusReader;
   readonly status: DeploymentStatusReader;
   readonly importer: CatalogImporter;
+  readonly access: ApiAccess;
   readonly log: Logger;
+  /** The RPO watch (ListRpo). */
+  readonly rpo: RpoWatch;
+  /** Cancel of jobs (CancelJob). */
+  readonly canceller: JobCanceller;
+  /** Policies as data (CreatePolicy ... AssignPolicy). */
+  readonly policies: PolicyStore;
 }
 
 export function createControllerService(deps: ControllerServiceDeps): ControllerHandlers {
-  const { catalog, jobs, changes, replication, status, importer, log } = deps;
+  const { catalog, jobs, changes, replication, status, importer, access, log } = deps;
   const getJob = (id: string): JobRow => {
     const job = catalog.getJob(id);
     if (!job) throw new NotFoundError('job', id);
@@ -125,6 +140,23 @@ export function createControllerService(deps: ControllerServiceDeps): Controller
     ImportCatalog: unaryHandler(log, async (req) =>
       importReportToProto(await importer.importFrom(parseRequest(ImportCatalogInput, req))),
     ),
+    // --- access: API tokens and the audit log ---
+    ...createAccessHandlers(access, log),
+    // --- RPO watch ---
+    ListRpo: unaryHandler(log, (req) => {
+      const input = parseRequest(ListRpoInput, req);
+      const entries = deps.rpo.entries({
+        ...(input.vm !== undefined ? { vm: input.vm } : {}),
+        ...(input.site !== undefined ? { site: input.site } : {}),
+        breachedOnly: input.breachedOnly,
+      });
+      return Promise.resolve({ now: new Date().toISOString(), entries: entries.map(rpoEntryToProto) });
+    }),
+    // --- dispatch: cancel ---
+    // Inside the promise: a refusal (not found, already finished) becomes the rejection unaryHandler maps to a status.
+    CancelJob: unaryHandler(log, (req) => Promise.resolve().then(() => jobToProto(deps.canceller.cancel(parseRequest(JobIdInput, req).id)))),
+    // --- policies ---
+    ...createPolicyHandlers(deps.policies, log),
   };
 }
 
@@ -163,7 +195,7 @@ async function watchJob(
             call.once('drain', resolve);
           });
         }
-        if (job.state === 'succeeded' || job.state === 'failed') return;
+        if (isFinishedJobState(job.state)) return;
       }
       if (!dirty) {
         await new Promise<void>((resolve) => {

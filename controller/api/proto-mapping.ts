@@ -15,6 +15,10 @@ import type { AlertRow, BackupRow, JobRow, VmRow, WorkerRow } from '../catalog/c
 import type { CatalogImportReport } from '../jobs/catalog-import.js';
 import type { DeploymentStatus, VmStatus as VmStatusRow } from '../jobs/deployment-status.js';
 import type { PairStatus, VmLag } from '../jobs/replication-status.js';
+import type { RpoEntry as RpoEntryProto } from '../../shared/rpc/generated/bulwark/v1/RpoEntry.js';
+import type { RpoEntry } from '../policies/rpo-watch.js';
+import type { PolicyEntry } from '../../shared/rpc/generated/bulwark/v1/PolicyEntry.js';
+import type { PolicyView } from '../policies/policy-store.js';
 
 /** A catalog job as the wire shows it (proto3: empty strings for absent values). */
 export function jobToProto(job: JobRow): Job {
@@ -35,6 +39,15 @@ export function jobToProto(job: JobRow): Job {
       : null,
     paramsJson: JSON.stringify(job.params),
     resultJson: job.result === null || job.result === undefined ? '' : JSON.stringify(job.result),
+    cancelRequestedAt: job.cancelRequestedAt ?? '',
+    // scheduling
+    policy: job.policy ?? '',
+    priority: job.priority ?? 0,
+    dueAt: job.dueAt ?? '',
+    notBefore: job.notBefore ?? '',
+    startBy: job.startBy ?? '',
+    maxAttempts: job.maxAttempts ?? 1,
+    publishedAt: job.publishedAt ?? '',
   };
 }
 
@@ -47,6 +60,7 @@ export function vmToProto(vm: VmRow, lastBackup: BackupRow | undefined): Vm {
     disks: vm.disks.map((d) => ({ name: d.name, sizeBytes: d.sizeBytes })),
     lastBackupId: lastBackup?.backupId ?? '',
     lastBackupAt: lastBackup?.createdAt ?? '',
+    tags: [...vm.tags],
   };
 }
 
@@ -168,10 +182,40 @@ export function statusToProto(s: DeploymentStatus): GetStatusResponse {
     activeJobs: s.activeJobs.map(jobToProto),
     failedJobs: s.failedJobs.map(jobToProto),
     failedWithinMs: s.failedWithinMs,
+    rpo: s.rpo.map(rpoEntryToProto),
+    needsAttention: s.needsAttention,
+  };
+}
+
+// --- RPO watch ---
+export function rpoEntryToProto(e: RpoEntry): RpoEntryProto {
+  return {
+    vm: e.vm,
+    site: e.site,
+    policy: e.policy,
+    rpoMs: e.rpoMs,
+    newestBackupId: e.newestGood?.backupId ?? '',
+    newestBackupAt: e.newestGood?.createdAt ?? '',
+    ...(e.ageMs !== null ? { ageMs: e.ageMs } : {}),
+    state: e.state,
+    alertId: e.alertId ?? '',
+    breachedSince: e.breachedSince ?? '',
   };
 }
 
 /** What a catalog import did, as the wire shows it. */
 export function importReportToProto(report: CatalogImportReport): ImportCatalogResponse {
   return { ...report, skipped: report.skipped.map((s) => ({ backupId: s.backupId, reason: s.reason })) };
+}
+
+// --- policies ---
+export function policyToProto(view: PolicyView): PolicyEntry {
+  return {
+    name: view.policy.name,
+    policyJson: JSON.stringify(view.policy),
+    createdAt: view.createdAt,
+    updatedAt: view.updatedAt,
+    coveredVms: [...view.coveredVms],
+    nextDue: [...view.nextDue],
+  };
 }

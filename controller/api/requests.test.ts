@@ -28,7 +28,7 @@ describe('controller request validation', () => {
     fails(() => parseRequest(StartRestoreInput, { backupId: 'B1', targetDir: '/r', format: 'vmdk' }), 'format: must be raw or qcow2');
     fails(() => parseRequest(StartRestoreInput, { backupId: 'B1', verifyOnly: true, start: true }), 'start: cannot start a VM from a verify-only restore');
     fails(() => parseRequest(StartSyncInput, { fromSite: 'Site A', toSite: '' }), 'from_site: must match ^[a-z0-9-]+$');
-    fails(() => parseRequest(ListJobsInput, { limit: 5, state: 'done' }), 'state: must be one of queued, running, succeeded, failed');
+    fails(() => parseRequest(ListJobsInput, { limit: 5, state: 'done' }), 'state: must be one of queued, running, succeeded, failed, cancelled, skipped');
   });
 
   it('treats empty proto strings as absent and fills defaults', () => {

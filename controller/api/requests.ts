@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { ValidationError } from '../../shared/errors.js';
 import { ObjectName, SiteId, WorkerId } from '../../shared/ids.js';
 import { SnapshotJobParams, SnapshotName, SnapshotOp, type RetentionRules } from '../../shared/messages/jobs.js';
+import { PolicyName, VmNamePattern, VmTag } from '../../shared/messages/policy.js';
 import { JobStates } from '../catalog/catalog.js';
 
 const optional = <S extends z.ZodType>(schema: S) =>
@@ -201,6 +202,36 @@ export const GetStatusInput = z.object({
 export const JobIdInput = z.object({
   id: z.string().min(1, 'must not be empty').max(128, 'must be at most 128 characters'),
 });
+
+// --- RPO watch ---
+export const ListRpoInput = z.object({
+  vm: optional(ObjectName),
+  site: optional(SiteId),
+  breachedOnly: z.boolean().default(false),
+});
+
+// --- policies ---
+export const PolicyNameInput = z.object({ name: PolicyName });
+
+export const CreatePolicyInput = z.object({ policyJson: z.string().min(1, 'must not be empty (give the policy as JSON)') });
+
+export const UpdatePolicyInput = z.object({
+  policyJson: z.string().min(1, 'must not be empty (give the policy as JSON)'),
+  ifUpdatedAt: optional(z.string()),
+});
+
+export const AssignPolicyInput = z
+  .object({
+    name: PolicyName,
+    vms: z.array(ObjectName).default([]),
+    namePatterns: z.array(VmNamePattern).default([]),
+    tags: z.array(VmTag).default([]),
+    remove: z.boolean().default(false),
+  })
+  .refine((r) => r.vms.length + r.namePatterns.length + r.tags.length > 0, {
+    path: ['vms'],
+    message: 'give at least one VM, name pattern or tag',
+  });
 
 function snakeCase(name: string): string {
   return name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);

@@ -7,8 +7,11 @@
  * event inside `transaction` together with that record, so a replayed event changes nothing.
  */
 import { z } from 'zod';
+import { AppError } from '../../shared/errors.js';
+import type { AccessStore } from './access-store.js';
 import type { DamageAlert, RepairRecord } from '../../shared/messages/events.js';
 import type { JobKind } from '../../shared/messages/jobs.js';
+import type { Policy } from '../../shared/messages/policy.js';
 
 export type WorkerKind = 'agent' | 'storage';
 export type WorkerState = 'online' | 'offline';
@@ -33,10 +36,43 @@ export interface VmRow {
   readonly worker: string;
   readonly hypervisor: string;
   readonly disks: VmDisks;
+  /** Tags from the VM's agent config (policies select VMs by tag). */
+  readonly tags: readonly string[];
 }
 
-export const JobStates = ['queued', 'running', 'succeeded', 'failed'] as const;
+/** A VM as written by inventory; `tags` defaults to none. */
+export type VmUpsert = Omit<VmRow, 'tags'> & { readonly tags?: readonly string[] };
+
+/** A stored policy and when it was created and last changed. */
+export interface PolicyRow {
+  readonly policy: Policy;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+}
+
+/** A policy of that name is already stored (create it under another name, or edit it). */
+export class PolicyExistsError extends AppError {
+  constructor(readonly policyName: string) {
+    super('ALREADY_EXISTS', `policy ${policyName} already exists; edit it (bulwark policy edit) or choose another name`, {
+      details: { policy: policyName },
+    });
+  }
+}
+
+/**
+ * queued → running → succeeded | failed | cancelled (bulwark cancel); skipped: a policy job whose
+ * start window passed before it could start. The last four are final.
+ */
+export const JobStates = ['queued', 'running', 'succeeded', 'failed', 'cancelled', 'skipped'] as const;
 export type JobState = (typeof JobStates)[number];
+
+/** The states a job ends in; nothing moves it out of one. */
+export const FinishedJobStates: readonly JobState[] = ['succeeded', 'failed', 'cancelled', 'skipped'];
+
+/** Whether a job in this state has ended. */
+export function isFinishedJobState(state: string): boolean {
+  return (FinishedJobStates as readonly string[]).includes(state);
+}
 
 export const JobProgress = z.object({
   phase: z.string(),
@@ -73,10 +109,39 @@ export interface JobRow {
   readonly publishedAt: string | null;
   readonly startedAt: string | null;
   readonly finishedAt: string | null;
+  /**
+   * Published on the site's shared queue (a VM several agents report): `worker` is `shared`
+   * until an agent starts it, then that agent. Absent: false.
+   */
+  readonly shared?: boolean;
+  /** When `bulwark cancel` asked the worker to stop it; absent or null: never. */
+  readonly cancelRequestedAt?: string | null;
+  // --- scheduling (issue 7, controller/policies/); absent: a manual job's defaults ---
+  /** The policy that made the job; absent or null: made by hand. */
+  readonly policy?: string | null;
+  /** Higher goes first when jobs wait for a dispatch slot (0-100). */
+  readonly priority?: number;
+  /** The schedule time of a policy job; null: due when created. */
+  readonly dueAt?: string | null;
+  /** Not published before this time (a retry's backoff, a start window's opening). */
+  readonly notBefore?: string | null;
+  /** Skipped when still unpublished at this time (the end of its start window). */
+  readonly startBy?: string | null;
+  /** Attempts allowed in all; a retryable failure below it is queued again. */
+  readonly maxAttempts?: number;
 }
 
-/** The fields of a job that move as events arrive. */
-export type JobUpdate = Partial<Pick<JobRow, 'state' | 'result' | 'error' | 'progress' | 'startedAt' | 'finishedAt'>>;
+/** The fields of a job that move as events arrive (worker: who took a shared job). */
+export type JobUpdate = Partial<
+  Pick<JobRow, 'state' | 'result' | 'error' | 'progress' | 'startedAt' | 'finishedAt' | 'worker' | 'cancelRequestedAt'>
+>;
+
+/** One agent that reports a VM in its inventory (several do when they reach the same disks). */
+export interface VmWorkerRow {
+  readonly vm: string;
+  readonly site: string;
+  readonly worker: string;
+}
 
 export const BackupDisks = VmDisks;
 
@@ -159,7 +224,8 @@ export interface AlertFilter {
   readonly limit: number;
 }
 
-export interface Catalog {
+/** Everything the controller stores; API tokens and the audit log are in AccessStore (access-store.ts). */
+export interface Catalog extends AccessStore {
   /** Runs `fn` atomically: every write in it lands, or none does. Nests by joining the outer one. */
   transaction<T>(fn: () => T): T;
 
@@ -173,7 +239,7 @@ export interface Catalog {
   listWorkers(): WorkerRow[];
 
   /** Inserts or replaces a VM (inventory). */
-  upsertVm(vm: VmRow): void;
+  upsertVm(vm: VmUpsert): void;
   getVm(name: string): VmRow | undefined;
   listVms(): VmRow[];
 
@@ -186,6 +252,31 @@ export interface Catalog {
   listUnpublishedJobs(): JobRow[];
   markJobPublished(id: string, at: string): void;
   updateJob(id: string, update: JobUpdate): void;
+  /** Jobs with a cancel requested that have not finished, oldest request first. */
+  listCancelRequestedJobs(): JobRow[];
+  // --- scheduling (issue 7, controller/policies/) ---
+  /** Published jobs not finished (queued or running): the jobs holding dispatch slots. */
+  listInFlightJobs(): JobRow[];
+  /** Jobs a policy made: its unfinished ones (queued, running), or those of one schedule time. */
+  listPolicyJobs(policy: string, filter: { readonly unfinished: true } | { readonly dueAt: string }): JobRow[];
+  /** Failed jobs with attempts left (attempt < maxAttempts), oldest first. */
+  listRetryCandidates(): JobRow[];
+  /**
+   * Queues failed attempt `attempt` of a job again as attempt + 1, unpublished, not before
+   * `notBefore` (its error kept until the next attempt ends); false when the job is no longer
+   * failed at that attempt (retried already).
+   */
+  requeueJob(id: string, attempt: number, notBefore: string): boolean;
+  /** Ends a queued, unpublished job as skipped with the reason; false when it was published or ended meanwhile. */
+  skipJob(id: string, reason: string, at: string): boolean;
+  /** The newest schedule time a policy fired for; undefined: never. */
+  getPolicyLastDue(policy: string): string | undefined;
+  setPolicyLastDue(policy: string, dueAt: string): void;
+
+  /** Records that `worker` at `site` reports exactly these VMs now (its inventory), replacing what it reported before. */
+  replaceVmWorkers(site: string, worker: string, vms: readonly string[]): void;
+  /** Every agent that reports the VM, by site and worker. */
+  listVmWorkers(vm: string): VmWorkerRow[];
 
   /** Inserts a backup copy; a copy already recorded at that site is kept as it is. Returns true if inserted. */
   insertBackup(backup: BackupRow): boolean;
@@ -224,8 +315,93 @@ export interface Catalog {
   /** Newest raised first. */
   listAlerts(filter: AlertFilter): AlertRow[];
 
+  /** Every stored policy, by name. */
+  listPolicies(): PolicyRow[];
+  getPolicy(name: string): PolicyRow | undefined;
+  /** Stores a new policy; PolicyExistsError when the name is taken. */
+  insertPolicy(policy: Policy, at: string): PolicyRow;
+  /** Replaces a stored policy (its createdAt kept); NotFoundError when there is none of that name. */
+  updatePolicy(policy: Policy, at: string): PolicyRow;
+  /** Removes a policy (its jobs and backups stay); false when there was none. */
+  deletePolicy(name: string): boolean;
+
   /** Grouped row counts for the metrics endpoint, read at each scrape. */
   countsForMetrics(): CatalogCounts;
 
+  // --- RPO watch and webhooks (issue 7) ---
+  /** Per VM and site, the newest good copy: present (not pruned), not damaged, no open alert over it. */
+  newestGoodCopies(): NewestGoodCopy[];
+  /** Inserts an open RPO alert; false when the VM already has an open one at that site (it stays). */
+  insertRpoAlert(alert: RpoAlertRow): boolean;
+  /** Resolves an open RPO alert; false when it is not open (resolved before, or unknown). */
+  resolveRpoAlert(alertId: string, resolvedAt: string, resolution: string): boolean;
+  /** RPO alerts, newest raised first. */
+  listRpoAlerts(filter: RpoAlertFilter): RpoAlertRow[];
+  /** Queues one webhook delivery; false when that event is already queued for that URL. */
+  enqueueWebhook(delivery: WebhookDeliveryRow): boolean;
+  /** Undelivered deliveries to these URLs due at or before `at`, oldest due first. */
+  listDueWebhooks(urls: readonly string[], at: string, limit: number): WebhookDeliveryRow[];
+  /** The earliest next attempt of an undelivered delivery to these URLs; undefined: none pending. */
+  nextWebhookAttemptAt(urls: readonly string[]): string | undefined;
+  /** Records a failed attempt (attempt count, next try, error) or, with `deliveredAt`, the acknowledged one. */
+  updateWebhook(eventId: string, url: string, update: WebhookDeliveryUpdate): void;
+  /** Removes delivered rows delivered before `cutoff`; returns how many. */
+  pruneDeliveredWebhooks(cutoff: string): number;
+  /** Deliveries, newest first (every one, or the undelivered only). */
+  listWebhooks(filter: { readonly pendingOnly: boolean; readonly limit: number }): WebhookDeliveryRow[];
+
   close(): void;
 }
+
+/** The newest good copy of a VM's backups at one site. */
+export interface NewestGoodCopy {
+  readonly vm: string;
+  readonly site: string;
+  readonly backupId: string;
+  readonly createdAt: string;
+}
+
+/**
+ * An RPO alert (issue 7): the newest good copy of a VM at a site got older than its target, or
+ * there is none. At most one is open per VM and site; it is resolved once a young enough copy is
+ * there (or no policy with an RPO watches the pair any more).
+ */
+export interface RpoAlertRow {
+  readonly alertId: string;
+  readonly vm: string;
+  readonly site: string;
+  /** The policy whose target (the smallest over the policies watching the pair) was missed. */
+  readonly policy: string;
+  readonly rpoMs: number;
+  /** The creation time of the newest good copy when the alert was raised; null: none. */
+  readonly newestGoodAt: string | null;
+  readonly raisedAt: string;
+  readonly resolvedAt: string | null;
+  readonly resolution: string | null;
+}
+
+export interface RpoAlertFilter {
+  readonly openOnly: boolean;
+  readonly vm?: string;
+  readonly site?: string;
+  readonly limit: number;
+}
+
+/**
+ * One event to POST to one webhook URL (the outbox): the exact body, signed at send time, and
+ * its delivery state. Written in the transaction that makes the event, so a crash loses neither.
+ */
+export interface WebhookDeliveryRow {
+  readonly eventId: string;
+  readonly url: string;
+  readonly type: string;
+  /** The JSON body, exactly as it is POSTed (the signature covers these bytes). */
+  readonly body: string;
+  readonly createdAt: string;
+  readonly attempts: number;
+  readonly nextAttemptAt: string;
+  readonly lastError: string | null;
+  readonly deliveredAt: string | null;
+}
+
+export type WebhookDeliveryUpdate = Partial<Pick<WebhookDeliveryRow, 'attempts' | 'nextAttemptAt' | 'lastError' | 'deliveredAt'>>;

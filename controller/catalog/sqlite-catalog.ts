@@ -14,14 +14,16 @@ import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { z } from 'zod';
-import { CorruptDataError } from '../../shared/errors.js';
+import { CorruptDataError, NotFoundError } from '../../shared/errors.js';
 import { AffectedRange, DamageAlert, RepairRecord, RepairTrigger } from '../../shared/messages/events.js';
 import { JobKind } from '../../shared/messages/jobs.js';
+import { Policy, VmTag } from '../../shared/messages/policy.js';
 import {
   AlertStates,
   BackupDisks,
   JobProgress,
   JobStates,
+  PolicyExistsError,
   VmDisks,
   type AlertFilter,
   type AlertRow,
@@ -33,10 +35,16 @@ import {
   type JobFilter,
   type JobRow,
   type JobUpdate,
+  type PolicyRow,
   type RepairFilter,
   type VmRow,
+  type VmUpsert,
+  type VmWorkerRow,
   type WorkerRow,
 } from './catalog.js';
+import type { NewestGoodCopy, RpoAlertFilter, RpoAlertRow, WebhookDeliveryRow, WebhookDeliveryUpdate } from './catalog.js';
+import type { ApiTokenRow, AuditEntryInsert, AuditEntryRow, AuditFilter } from './access-store.js';
+import { ACCESS_MIGRATION_SQL, SqliteAccessStore } from './sqlite-access-store.js';
 
 /** Numbered schema steps; append only, never edit a released one. */
 export const migrations: readonly { version: number; sql: string }[] = [
@@ -163,7 +171,130 @@ export const migrations: readonly { version: number; sql: string }[] = [
       CREATE INDEX jobs_kind ON jobs (kind, created_at);
     `,
   },
+  {
+    // Issue 7, dispatch: job states cancelled and skipped (SQLite cannot alter a CHECK, so the
+    // table is rebuilt, in this migration's transaction: a crash leaves version 3 intact), the
+    // cancel request time, whether the job went to the site's shared queue, and which agents
+    // report each VM (seeded from the VMs' current agent).
+    version: 4,
+    sql: `
+      CREATE TABLE jobs_v4 (
+        id TEXT PRIMARY KEY,
+        kind TEXT NOT NULL,
+        state TEXT NOT NULL CHECK (state IN ('queued', 'running', 'succeeded', 'failed', 'cancelled', 'skipped')),
+        site TEXT NOT NULL,
+        worker TEXT NOT NULL,
+        vm TEXT,
+        attempt INTEGER NOT NULL,
+        params TEXT NOT NULL,
+        result TEXT,
+        error TEXT,
+        progress TEXT,
+        created_at TEXT NOT NULL,
+        published_at TEXT,
+        started_at TEXT,
+        finished_at TEXT,
+        cancel_requested_at TEXT,
+        shared INTEGER NOT NULL DEFAULT 0 CHECK (shared IN (0, 1))
+      );
+      INSERT INTO jobs_v4 (id, kind, state, site, worker, vm, attempt, params, result, error, progress,
+          created_at, published_at, started_at, finished_at)
+        SELECT id, kind, state, site, worker, vm, attempt, params, result, error, progress,
+          created_at, published_at, started_at, finished_at FROM jobs;
+      DROP TABLE jobs;
+      ALTER TABLE jobs_v4 RENAME TO jobs;
+      CREATE INDEX jobs_state ON jobs (state, created_at);
+      CREATE INDEX jobs_unpublished ON jobs (created_at) WHERE published_at IS NULL;
+      CREATE INDEX jobs_kind ON jobs (kind, created_at);
+      CREATE INDEX jobs_cancel_requested ON jobs (cancel_requested_at) WHERE cancel_requested_at IS NOT NULL;
+      CREATE TABLE vm_workers (
+        vm TEXT NOT NULL,
+        site TEXT NOT NULL,
+        worker TEXT NOT NULL,
+        PRIMARY KEY (vm, site, worker)
+      );
+      INSERT INTO vm_workers (vm, site, worker) SELECT name, site, worker FROM vms;
+    `,
+  },
+  {
+    // Issue 7, policies: stored as validated JSON (the zod Policy, re-validated on read), and
+    // VM tags from the agents' inventory for tag selectors. Existing VMs have no tags until
+    // their agent next reports.
+    version: 5,
+    sql: `
+      CREATE TABLE policies (
+        name TEXT PRIMARY KEY,
+        policy TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+      );
+      ALTER TABLE vms ADD COLUMN tags TEXT NOT NULL DEFAULT '[]';
+    `,
+  },
+  {
+    // Issue 7, scheduling (controller/policies/): the policy that made a job, its priority, its
+    // schedule time, when it may be published (backoff, window) and until when it may start, how
+    // many attempts it has; and the newest schedule time each policy fired for, so a restart
+    // neither fires a run twice nor loses one. Existing jobs: manual, one attempt.
+    version: 6,
+    sql: `
+      ALTER TABLE jobs ADD COLUMN policy TEXT;
+      ALTER TABLE jobs ADD COLUMN priority INTEGER NOT NULL DEFAULT 50;
+      ALTER TABLE jobs ADD COLUMN due_at TEXT;
+      ALTER TABLE jobs ADD COLUMN not_before TEXT;
+      ALTER TABLE jobs ADD COLUMN start_by TEXT;
+      ALTER TABLE jobs ADD COLUMN max_attempts INTEGER NOT NULL DEFAULT 1;
+      CREATE INDEX jobs_policy ON jobs (policy, vm) WHERE policy IS NOT NULL;
+      CREATE INDEX jobs_in_flight ON jobs (state) WHERE state IN ('queued', 'running');
+      CREATE TABLE policy_runs (
+        policy TEXT PRIMARY KEY,
+        last_due_at TEXT NOT NULL
+      );
+    `,
+  },
+  {
+    // Issue 7, access: API tokens (hashes only) and the audit log (sqlite-access-store.ts).
+    version: 7,
+    sql: ACCESS_MIGRATION_SQL,
+  },
+  {
+    // Issue 7, RPO watch and webhooks: RPO alerts (at most one open per VM and site, by a
+    // partial unique index) and the webhook outbox (one row per event and URL, written in the
+    // transaction that makes the event, kept until acknowledged, then pruned after a while).
+    version: 8,
+    sql: `
+      CREATE TABLE rpo_alerts (
+        alert_id TEXT PRIMARY KEY,
+        vm TEXT NOT NULL,
+        site TEXT NOT NULL,
+        policy TEXT NOT NULL,
+        rpo_ms INTEGER NOT NULL,
+        newest_good_at TEXT,
+        raised_at TEXT NOT NULL,
+        resolved_at TEXT,
+        resolution TEXT
+      );
+      CREATE UNIQUE INDEX rpo_alerts_open ON rpo_alerts (vm, site) WHERE resolved_at IS NULL;
+      CREATE INDEX rpo_alerts_raised ON rpo_alerts (raised_at);
+      CREATE TABLE webhook_outbox (
+        event_id TEXT NOT NULL,
+        url TEXT NOT NULL,
+        type TEXT NOT NULL,
+        body TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at TEXT NOT NULL,
+        last_error TEXT,
+        delivered_at TEXT,
+        PRIMARY KEY (event_id, url)
+      );
+      CREATE INDEX webhook_outbox_due ON webhook_outbox (next_attempt_at) WHERE delivered_at IS NULL;
+    `,
+  },
 ];
+
+/** The priority of a job inserted without one (and of jobs from before scheduling existed). */
+const DEFAULT_JOB_PRIORITY = 50;
 
 /** A copy's row plus whether an open alert covers it (read as damaged). */
 const BACKUP_SELECT = `SELECT b.*, EXISTS (
@@ -187,6 +318,14 @@ interface VmRecord {
   worker: string;
   hypervisor: string;
   disks: string;
+  tags: string;
+}
+
+interface PolicyRecord {
+  name: string;
+  policy: string;
+  created_at: string;
+  updated_at: string;
 }
 
 interface JobRecord {
@@ -205,6 +344,14 @@ interface JobRecord {
   published_at: string | null;
   started_at: string | null;
   finished_at: string | null;
+  cancel_requested_at: string | null;
+  shared: number;
+  policy: string | null;
+  priority: number;
+  due_at: string | null;
+  not_before: string | null;
+  start_by: string | null;
+  max_attempts: number;
 }
 
 interface BackupRecordRow {
@@ -279,9 +426,39 @@ const AlertStateSchema = z.enum(AlertStates);
 const DamagedObjectSchema = RepairRecord.shape.object;
 const AffectedRanges = z.array(AffectedRange);
 const PeersTried = DamageAlert.shape.peersTried;
+const VmTags = z.array(VmTag);
 
 export class SqliteCatalog implements Catalog {
-  private constructor(private readonly db: Database.Database) {}
+  private constructor(private readonly db: Database.Database) {
+    // --- scale: statement cache ---
+    // Each SQL text is compiled once and its statement reused: the hot path (events, heartbeats,
+    // job changes) runs the same few dozen statements thousands of times a minute, and compiling
+    // them was the controller's largest single cost in the scale bench (docs/PERFORMANCE.md).
+    // Bounded: SQL built with variable IN lists could otherwise grow it without end.
+    // Every run() counts as a write, so getJob can serve the several readers of one job change
+    // (the change feed's subscribers each read the job) from one read until anything is written.
+    const prepare = db.prepare.bind(db);
+    const statements = new Map<string, Database.Statement>();
+    db.prepare = ((sql: string) => {
+      let statement = statements.get(sql);
+      if (!statement) {
+        if (statements.size >= 1000) statements.clear();
+        const created = prepare(sql);
+        const run = created.run.bind(created);
+        created.run = (...params: unknown[]) => {
+          this.writes++;
+          return run(...params);
+        };
+        statement = created;
+        statements.set(sql, statement);
+      }
+      return statement;
+    }) as typeof db.prepare;
+  }
+
+  /** Statement runs so far (any write); the getJob memo is valid while it stays the same. */
+  private writes = 0;
+  private lastJob: { readonly id: string; readonly writes: number; readonly job: JobRow | undefined } | undefined;
 
   /** Opens (creating if needed) the catalog at `path` and brings its schema up to date. */
   static open(path: string): SqliteCatalog {
@@ -360,14 +537,21 @@ export class SqliteCatalog implements Catalog {
     return (this.db.prepare('SELECT * FROM workers ORDER BY site, kind, id').all() as WorkerRecord[]).map(toWorker);
   }
 
-  upsertVm(vm: VmRow): void {
+  upsertVm(vm: VmUpsert): void {
     this.db
       .prepare(
-        `INSERT INTO vms (name, site, worker, hypervisor, disks) VALUES (?, ?, ?, ?, ?)
+        `INSERT INTO vms (name, site, worker, hypervisor, disks, tags) VALUES (?, ?, ?, ?, ?, ?)
          ON CONFLICT (name) DO UPDATE SET site = excluded.site, worker = excluded.worker,
-           hypervisor = excluded.hypervisor, disks = excluded.disks`,
+           hypervisor = excluded.hypervisor, disks = excluded.disks, tags = excluded.tags`,
       )
-      .run(vm.name, vm.site, vm.worker, vm.hypervisor, JSON.stringify(VmDisks.parse(vm.disks)));
+      .run(
+        vm.name,
+        vm.site,
+        vm.worker,
+        vm.hypervisor,
+        JSON.stringify(VmDisks.parse(vm.disks)),
+        JSON.stringify(VmTags.parse(vm.tags ?? [])),
+      );
   }
 
   getVm(name: string): VmRow | undefined {
@@ -383,12 +567,22 @@ export class SqliteCatalog implements Catalog {
     this.db
       .prepare(
         `INSERT INTO jobs (id, kind, state, site, worker, vm, attempt, params, result, error, progress,
-           created_at, published_at, started_at, finished_at)
+           created_at, published_at, started_at, finished_at, cancel_requested_at, shared,
+           policy, priority, due_at, not_before, start_by, max_attempts)
          VALUES (@id, @kind, @state, @site, @worker, @vm, @attempt, @params, @result, @error, @progress,
-           @createdAt, @publishedAt, @startedAt, @finishedAt)`,
+           @createdAt, @publishedAt, @startedAt, @finishedAt, @cancelRequestedAt, @shared,
+           @policy, @priority, @dueAt, @notBefore, @startBy, @maxAttempts)`,
       )
       .run({
         ...job,
+        cancelRequestedAt: job.cancelRequestedAt ?? null,
+        shared: job.shared === true ? 1 : 0,
+        policy: job.policy ?? null,
+        priority: job.priority ?? DEFAULT_JOB_PRIORITY,
+        dueAt: job.dueAt ?? null,
+        notBefore: job.notBefore ?? null,
+        startBy: job.startBy ?? null,
+        maxAttempts: job.maxAttempts ?? 1,
         params: JSON.stringify(job.params),
         result: job.result === null || job.result === undefined ? null : JSON.stringify(job.result),
         progress: job.progress ? JSON.stringify(job.progress) : null,
@@ -396,8 +590,12 @@ export class SqliteCatalog implements Catalog {
   }
 
   getJob(id: string): JobRow | undefined {
+    const memo = this.lastJob;
+    if (memo?.id === id && memo.writes === this.writes) return memo.job;
     const row = this.db.prepare('SELECT * FROM jobs WHERE id = ?').get(id) as JobRecord | undefined;
-    return row && toJob(row);
+    const job = row && toJob(row);
+    this.lastJob = { id, writes: this.writes, job };
+    return job;
   }
 
   listJobs(filter: JobFilter): JobRow[] {
@@ -445,8 +643,92 @@ export class SqliteCatalog implements Catalog {
     if (update.progress !== undefined) set('progress', update.progress ? JSON.stringify(update.progress) : null);
     if (update.startedAt !== undefined) set('started_at', update.startedAt);
     if (update.finishedAt !== undefined) set('finished_at', update.finishedAt);
+    if (update.worker !== undefined) set('worker', update.worker);
+    if (update.cancelRequestedAt !== undefined) set('cancel_requested_at', update.cancelRequestedAt);
     if (sets.length === 0) return;
     this.db.prepare(`UPDATE jobs SET ${sets.join(', ')} WHERE id = @id`).run(values);
+  }
+
+  listCancelRequestedJobs(): JobRow[] {
+    return (
+      this.db
+        .prepare(
+          `SELECT * FROM jobs WHERE cancel_requested_at IS NOT NULL AND state IN ('queued', 'running')
+           ORDER BY cancel_requested_at, id`,
+        )
+        .all() as JobRecord[]
+    ).map(toJob);
+  }
+
+  // --- scheduling (issue 7, controller/policies/) ---
+  listInFlightJobs(): JobRow[] {
+    return (
+      this.db
+        .prepare(`SELECT * FROM jobs WHERE state IN ('queued', 'running') AND published_at IS NOT NULL ORDER BY created_at, id`)
+        .all() as JobRecord[]
+    ).map(toJob);
+  }
+
+  listPolicyJobs(policy: string, filter: { readonly unfinished: true } | { readonly dueAt: string }): JobRow[] {
+    const rows =
+      'dueAt' in filter
+        ? this.db.prepare('SELECT * FROM jobs WHERE policy = ? AND due_at = ? ORDER BY created_at, id').all(policy, filter.dueAt)
+        : this.db
+            .prepare(`SELECT * FROM jobs WHERE policy = ? AND state IN ('queued', 'running') ORDER BY created_at, id`)
+            .all(policy);
+    return (rows as JobRecord[]).map(toJob);
+  }
+
+  listRetryCandidates(): JobRow[] {
+    return (
+      this.db
+        .prepare(`SELECT * FROM jobs WHERE state = 'failed' AND attempt < max_attempts ORDER BY created_at, id`)
+        .all() as JobRecord[]
+    ).map(toJob);
+  }
+
+  requeueJob(id: string, attempt: number, notBefore: string): boolean {
+    const info = this.db
+      .prepare(
+        `UPDATE jobs SET state = 'queued', attempt = attempt + 1, not_before = ?, published_at = NULL, started_at = NULL,
+           finished_at = NULL, progress = NULL, result = NULL
+         WHERE id = ? AND state = 'failed' AND attempt = ? AND attempt < max_attempts`,
+      )
+      .run(notBefore, id, attempt);
+    return info.changes === 1;
+  }
+
+  skipJob(id: string, reason: string, at: string): boolean {
+    const info = this.db
+      .prepare(
+        `UPDATE jobs SET state = 'skipped', error = ?, finished_at = ?
+         WHERE id = ? AND state = 'queued' AND published_at IS NULL`,
+      )
+      .run(reason, at, id);
+    return info.changes === 1;
+  }
+
+  getPolicyLastDue(policy: string): string | undefined {
+    const row = this.db.prepare('SELECT last_due_at FROM policy_runs WHERE policy = ?').get(policy) as { last_due_at: string } | undefined;
+    return row?.last_due_at;
+  }
+
+  setPolicyLastDue(policy: string, dueAt: string): void {
+    this.db
+      .prepare('INSERT INTO policy_runs (policy, last_due_at) VALUES (?, ?) ON CONFLICT (policy) DO UPDATE SET last_due_at = excluded.last_due_at')
+      .run(policy, dueAt);
+  }
+
+  replaceVmWorkers(site: string, worker: string, vms: readonly string[]): void {
+    this.transaction(() => {
+      this.db.prepare('DELETE FROM vm_workers WHERE site = ? AND worker = ?').run(site, worker);
+      const insert = this.db.prepare('INSERT INTO vm_workers (vm, site, worker) VALUES (?, ?, ?) ON CONFLICT DO NOTHING');
+      for (const vm of vms) insert.run(vm, site, worker);
+    });
+  }
+
+  listVmWorkers(vm: string): VmWorkerRow[] {
+    return this.db.prepare('SELECT vm, site, worker FROM vm_workers WHERE vm = ? ORDER BY site, worker').all(vm) as VmWorkerRow[];
   }
 
   insertBackup(b: BackupRow): boolean {
@@ -624,6 +906,41 @@ export class SqliteCatalog implements Catalog {
     ).map(toAlert);
   }
 
+  listPolicies(): PolicyRow[] {
+    return (this.db.prepare('SELECT * FROM policies ORDER BY name').all() as PolicyRecord[]).map(toPolicy);
+  }
+
+  getPolicy(name: string): PolicyRow | undefined {
+    const row = this.db.prepare('SELECT * FROM policies WHERE name = ?').get(name) as PolicyRecord | undefined;
+    return row && toPolicy(row);
+  }
+
+  insertPolicy(policy: Policy, at: string): PolicyRow {
+    const valid = Policy.parse(policy);
+    const info = this.db
+      .prepare('INSERT INTO policies (name, policy, created_at, updated_at) VALUES (?, ?, ?, ?) ON CONFLICT (name) DO NOTHING')
+      .run(valid.name, JSON.stringify(valid), at, at);
+    if (info.changes !== 1) throw new PolicyExistsError(valid.name);
+    return { policy: valid, createdAt: at, updatedAt: at };
+  }
+
+  updatePolicy(policy: Policy, at: string): PolicyRow {
+    const valid = Policy.parse(policy);
+    const row = this.db
+      .prepare('UPDATE policies SET policy = ?, updated_at = ? WHERE name = ? RETURNING created_at')
+      .get(JSON.stringify(valid), at, valid.name) as { created_at: string } | undefined;
+    if (row === undefined) throw new NotFoundError('policy', valid.name);
+    return { policy: valid, createdAt: row.created_at, updatedAt: at };
+  }
+
+  /** Its run state goes with it: a policy made again under the name starts afresh. */
+  deletePolicy(name: string): boolean {
+    return this.transaction(() => {
+      this.db.prepare('DELETE FROM policy_runs WHERE policy = ?').run(name);
+      return this.db.prepare('DELETE FROM policies WHERE name = ?').run(name).changes === 1;
+    });
+  }
+
   countsForMetrics(): CatalogCounts {
     return {
       jobs: this.db.prepare('SELECT kind, state, COUNT(*) AS count FROM jobs GROUP BY kind, state').all() as CatalogCounts['jobs'],
@@ -632,9 +949,208 @@ export class SqliteCatalog implements Catalog {
     };
   }
 
+  // --- RPO watch and webhooks (issue 7) ---
+  newestGoodCopies(): NewestGoodCopy[] {
+    // SQLite fills the bare column backup_id from the row holding MAX(created_at).
+    return this.db
+      .prepare(
+        `SELECT b.vm AS vm, b.site AS site, b.backup_id AS backupId, MAX(b.created_at) AS createdAt FROM backups b
+         WHERE b.pruned_at IS NULL AND b.state = 'ok' AND NOT EXISTS (
+           SELECT 1 FROM alert_backups ab JOIN alerts a ON a.alert_id = ab.alert_id
+           WHERE ab.backup_id = b.backup_id AND ab.site = b.site AND a.state = 'open')
+         GROUP BY b.vm, b.site ORDER BY b.vm, b.site`,
+      )
+      .all() as NewestGoodCopy[];
+  }
+
+  insertRpoAlert(a: RpoAlertRow): boolean {
+    const info = this.db
+      .prepare(
+        `INSERT INTO rpo_alerts (alert_id, vm, site, policy, rpo_ms, newest_good_at, raised_at, resolved_at, resolution)
+         VALUES (@alertId, @vm, @site, @policy, @rpoMs, @newestGoodAt, @raisedAt, @resolvedAt, @resolution)
+         ON CONFLICT DO NOTHING`,
+      )
+      .run({ ...a });
+    return info.changes === 1;
+  }
+
+  resolveRpoAlert(alertId: string, resolvedAt: string, resolution: string): boolean {
+    const info = this.db
+      .prepare('UPDATE rpo_alerts SET resolved_at = ?, resolution = ? WHERE alert_id = ? AND resolved_at IS NULL')
+      .run(resolvedAt, resolution, alertId);
+    return info.changes === 1;
+  }
+
+  listRpoAlerts(filter: RpoAlertFilter): RpoAlertRow[] {
+    const where = filter.openOnly ? ['resolved_at IS NULL'] : ['1'];
+    const values: Record<string, unknown> = { limit: filter.limit };
+    if (filter.vm !== undefined) {
+      where.push('vm = @vm');
+      values.vm = filter.vm;
+    }
+    if (filter.site !== undefined) {
+      where.push('site = @site');
+      values.site = filter.site;
+    }
+    const rows = this.db
+      .prepare(`SELECT * FROM rpo_alerts WHERE ${where.join(' AND ')} ORDER BY raised_at DESC, alert_id DESC LIMIT @limit`)
+      .all(values) as RpoAlertRecord[];
+    return rows.map(toRpoAlert);
+  }
+
+  enqueueWebhook(d: WebhookDeliveryRow): boolean {
+    const info = this.db
+      .prepare(
+        `INSERT INTO webhook_outbox (event_id, url, type, body, created_at, attempts, next_attempt_at, last_error, delivered_at)
+         VALUES (@eventId, @url, @type, @body, @createdAt, @attempts, @nextAttemptAt, @lastError, @deliveredAt)
+         ON CONFLICT (event_id, url) DO NOTHING`,
+      )
+      .run({ ...d });
+    return info.changes === 1;
+  }
+
+  listDueWebhooks(urls: readonly string[], at: string, limit: number): WebhookDeliveryRow[] {
+    if (urls.length === 0) return [];
+    const rows = this.db
+      .prepare(
+        `SELECT * FROM webhook_outbox WHERE delivered_at IS NULL AND next_attempt_at <= ?
+           AND url IN (SELECT value FROM json_each(?)) ORDER BY next_attempt_at, created_at, event_id LIMIT ?`,
+      )
+      .all(at, JSON.stringify(urls), limit) as WebhookRecord[];
+    return rows.map(toWebhookDelivery);
+  }
+
+  nextWebhookAttemptAt(urls: readonly string[]): string | undefined {
+    if (urls.length === 0) return undefined;
+    const row = this.db
+      .prepare(
+        `SELECT MIN(next_attempt_at) AS next FROM webhook_outbox
+         WHERE delivered_at IS NULL AND url IN (SELECT value FROM json_each(?))`,
+      )
+      .get(JSON.stringify(urls)) as { next: string | null };
+    return row.next ?? undefined;
+  }
+
+  updateWebhook(eventId: string, url: string, update: WebhookDeliveryUpdate): void {
+    const columns: Record<keyof WebhookDeliveryUpdate, string> = {
+      attempts: 'attempts',
+      nextAttemptAt: 'next_attempt_at',
+      lastError: 'last_error',
+      deliveredAt: 'delivered_at',
+    };
+    const sets: string[] = [];
+    const values: Record<string, unknown> = { eventId, url };
+    for (const [field, column] of Object.entries(columns) as [keyof WebhookDeliveryUpdate, string][]) {
+      const value = update[field];
+      if (value === undefined) continue;
+      sets.push(`${column} = @${column}`);
+      values[column] = value;
+    }
+    if (sets.length === 0) return;
+    this.db.prepare(`UPDATE webhook_outbox SET ${sets.join(', ')} WHERE event_id = @eventId AND url = @url`).run(values);
+  }
+
+  pruneDeliveredWebhooks(cutoff: string): number {
+    return this.db.prepare('DELETE FROM webhook_outbox WHERE delivered_at IS NOT NULL AND delivered_at < ?').run(cutoff).changes;
+  }
+
+  listWebhooks(filter: { readonly pendingOnly: boolean; readonly limit: number }): WebhookDeliveryRow[] {
+    const clause = filter.pendingOnly ? 'WHERE delivered_at IS NULL' : '';
+    const rows = this.db
+      .prepare(`SELECT * FROM webhook_outbox ${clause} ORDER BY created_at DESC, event_id DESC, url LIMIT ?`)
+      .all(filter.limit) as WebhookRecord[];
+    return rows.map(toWebhookDelivery);
+  }
+
+  // --- access (API tokens and the audit log): delegated to SqliteAccessStore ---
+  private get accessStore(): SqliteAccessStore {
+    return new SqliteAccessStore(this.db);
+  }
+
+  insertApiToken(token: ApiTokenRow): void {
+    this.accessStore.insertApiToken(token);
+  }
+
+  getApiToken(name: string): ApiTokenRow | undefined {
+    return this.accessStore.getApiToken(name);
+  }
+
+  listApiTokens(): ApiTokenRow[] {
+    return this.accessStore.listApiTokens();
+  }
+
+  revokeApiToken(name: string, at: string): boolean {
+    return this.accessStore.revokeApiToken(name, at);
+  }
+
+  touchApiToken(id: string, at: string): void {
+    this.accessStore.touchApiToken(id, at);
+  }
+
+  insertAuditEntry(entry: AuditEntryInsert): void {
+    this.accessStore.insertAuditEntry(entry);
+  }
+
+  listAuditEntries(filter: AuditFilter): AuditEntryRow[] {
+    return this.accessStore.listAuditEntries(filter);
+  }
+  // --- end of access ---
+
   close(): void {
     this.db.close();
   }
+}
+
+interface RpoAlertRecord {
+  alert_id: string;
+  vm: string;
+  site: string;
+  policy: string;
+  rpo_ms: number;
+  newest_good_at: string | null;
+  raised_at: string;
+  resolved_at: string | null;
+  resolution: string | null;
+}
+
+function toRpoAlert(r: RpoAlertRecord): RpoAlertRow {
+  return {
+    alertId: r.alert_id,
+    vm: r.vm,
+    site: r.site,
+    policy: r.policy,
+    rpoMs: r.rpo_ms,
+    newestGoodAt: r.newest_good_at,
+    raisedAt: r.raised_at,
+    resolvedAt: r.resolved_at,
+    resolution: r.resolution,
+  };
+}
+
+interface WebhookRecord {
+  event_id: string;
+  url: string;
+  type: string;
+  body: string;
+  created_at: string;
+  attempts: number;
+  next_attempt_at: string;
+  last_error: string | null;
+  delivered_at: string | null;
+}
+
+function toWebhookDelivery(r: WebhookRecord): WebhookDeliveryRow {
+  return {
+    eventId: r.event_id,
+    url: r.url,
+    type: r.type,
+    body: r.body,
+    createdAt: r.created_at,
+    attempts: r.attempts,
+    nextAttemptAt: r.next_attempt_at,
+    lastError: r.last_error,
+    deliveredAt: r.delivered_at,
+  };
 }
 
 function toWorker(r: WorkerRecord): WorkerRow {
@@ -656,6 +1172,15 @@ function toVm(r: VmRecord): VmRow {
     worker: r.worker,
     hypervisor: r.hypervisor,
     disks: parseJsonColumn(VmDisks, r.disks, `vms.disks of ${r.name}`),
+    tags: parseJsonColumn(VmTags, r.tags, `vms.tags of ${r.name}`),
+  };
+}
+
+function toPolicy(r: PolicyRecord): PolicyRow {
+  return {
+    policy: parseJsonColumn(Policy, r.policy, `policies.policy of ${r.name}`),
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
   };
 }
 
@@ -676,6 +1201,14 @@ function toJob(r: JobRecord): JobRow {
     publishedAt: r.published_at,
     startedAt: r.started_at,
     finishedAt: r.finished_at,
+    shared: r.shared === 1,
+    cancelRequestedAt: r.cancel_requested_at,
+    policy: r.policy,
+    priority: r.priority,
+    dueAt: r.due_at,
+    notBefore: r.not_before,
+    startBy: r.start_by,
+    maxAttempts: r.max_attempts,
   };
 }
 

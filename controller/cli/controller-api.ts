@@ -8,6 +8,8 @@ import { AppError } from '../../shared/errors.js';
 import { callUnary, deadlineIn, readServerStream } from '../../shared/rpc/grpc-calls.js';
 import { createControllerClient, type ControllerClient } from '../../shared/rpc/proto-packages.js';
 import type { Job__Output } from '../../shared/rpc/generated/bulwark/v1/Job.js';
+import type { ListRpoRequest } from '../../shared/rpc/generated/bulwark/v1/ListRpoRequest.js';
+import type { ListRpoResponse__Output } from '../../shared/rpc/generated/bulwark/v1/ListRpoResponse.js';
 import type { ListCatalogBackupsResponse__Output } from '../../shared/rpc/generated/bulwark/v1/ListCatalogBackupsResponse.js';
 import type { ListJobsRequest } from '../../shared/rpc/generated/bulwark/v1/ListJobsRequest.js';
 import type { ListJobsResponse__Output } from '../../shared/rpc/generated/bulwark/v1/ListJobsResponse.js';
@@ -32,6 +34,18 @@ import type { GetStatusRequest } from '../../shared/rpc/generated/bulwark/v1/Get
 import type { GetStatusResponse__Output } from '../../shared/rpc/generated/bulwark/v1/GetStatusResponse.js';
 import type { ImportCatalogRequest } from '../../shared/rpc/generated/bulwark/v1/ImportCatalogRequest.js';
 import type { ImportCatalogResponse__Output } from '../../shared/rpc/generated/bulwark/v1/ImportCatalogResponse.js';
+import type { ApiToken__Output } from '../../shared/rpc/generated/bulwark/v1/ApiToken.js';
+import type { CreateApiTokenRequest } from '../../shared/rpc/generated/bulwark/v1/CreateApiTokenRequest.js';
+import type { CreateApiTokenResponse__Output } from '../../shared/rpc/generated/bulwark/v1/CreateApiTokenResponse.js';
+import type { ListApiTokensResponse__Output } from '../../shared/rpc/generated/bulwark/v1/ListApiTokensResponse.js';
+import type { ListAuditEntriesRequest } from '../../shared/rpc/generated/bulwark/v1/ListAuditEntriesRequest.js';
+import type { ListAuditEntriesResponse__Output } from '../../shared/rpc/generated/bulwark/v1/ListAuditEntriesResponse.js';
+import type { AssignPolicyRequest } from '../../shared/rpc/generated/bulwark/v1/AssignPolicyRequest.js';
+import type { CreatePolicyRequest } from '../../shared/rpc/generated/bulwark/v1/CreatePolicyRequest.js';
+import type { DeletePolicyResponse__Output } from '../../shared/rpc/generated/bulwark/v1/DeletePolicyResponse.js';
+import type { ListPoliciesResponse__Output } from '../../shared/rpc/generated/bulwark/v1/ListPoliciesResponse.js';
+import type { PolicyEntry__Output } from '../../shared/rpc/generated/bulwark/v1/PolicyEntry.js';
+import type { UpdatePolicyRequest } from '../../shared/rpc/generated/bulwark/v1/UpdatePolicyRequest.js';
 import { ControllerUnreachableError } from './cli-errors.js';
 import type { ControllerLocation } from './client-config.js';
 
@@ -44,7 +58,7 @@ export class ControllerApi {
   private readonly client: ControllerClient;
 
   constructor(readonly location: ControllerLocation) {
-    this.client = createControllerClient(location.address);
+    this.client = createControllerClient(location.address, { token: location.token });
   }
 
   /** Resolves once the controller's channel is ready; ControllerUnreachableError after a short deadline. */
@@ -135,6 +149,58 @@ export class ControllerApi {
   /** Rebuilds the catalog's copies at a site from its storage (a long call on a big datastore). */
   importCatalog(req: ImportCatalogRequest): Promise<ImportCatalogResponse__Output> {
     return this.unary<ImportCatalogRequest, ImportCatalogResponse__Output>((r, o, cb) => this.client.importCatalog(r, o, cb), req);
+  }
+
+  // --- access: API tokens and the audit log (admin) ---
+  createApiToken(req: CreateApiTokenRequest): Promise<CreateApiTokenResponse__Output> {
+    return this.unary<CreateApiTokenRequest, CreateApiTokenResponse__Output>((r, o, cb) => this.client.createApiToken(r, o, cb), req);
+  }
+
+  listApiTokens(): Promise<ListApiTokensResponse__Output> {
+    return this.unary<object, ListApiTokensResponse__Output>((r, o, cb) => this.client.listApiTokens(r, o, cb), {});
+  }
+
+  revokeApiToken(name: string): Promise<ApiToken__Output> {
+    return this.unary<{ name: string }, ApiToken__Output>((r, o, cb) => this.client.revokeApiToken(r, o, cb), { name });
+  }
+
+  listAuditEntries(req: ListAuditEntriesRequest): Promise<ListAuditEntriesResponse__Output> {
+    return this.unary<ListAuditEntriesRequest, ListAuditEntriesResponse__Output>((r, o, cb) => this.client.listAuditEntries(r, o, cb), req);
+  }
+
+  // --- RPO watch ---
+  listRpo(req: ListRpoRequest): Promise<ListRpoResponse__Output> {
+    return this.unary<ListRpoRequest, ListRpoResponse__Output>((r, o, cb) => this.client.listRpo(r, o, cb), req);
+  }
+
+  /** Cancels a job, or asks its worker to (dispatch: cancel). */
+  cancelJob(id: string): Promise<Job__Output> {
+    return this.unary<{ id: string }, Job__Output>((r, o, cb) => this.client.cancelJob(r, o, cb), { id });
+  }
+
+  // --- policies ---
+  createPolicy(policyJson: string): Promise<PolicyEntry__Output> {
+    return this.unary<CreatePolicyRequest, PolicyEntry__Output>((r, o, cb) => this.client.createPolicy(r, o, cb), { policyJson });
+  }
+
+  updatePolicy(req: UpdatePolicyRequest): Promise<PolicyEntry__Output> {
+    return this.unary<UpdatePolicyRequest, PolicyEntry__Output>((r, o, cb) => this.client.updatePolicy(r, o, cb), req);
+  }
+
+  getPolicy(name: string): Promise<PolicyEntry__Output> {
+    return this.unary<{ name: string }, PolicyEntry__Output>((r, o, cb) => this.client.getPolicy(r, o, cb), { name });
+  }
+
+  listPolicies(): Promise<ListPoliciesResponse__Output> {
+    return this.unary<object, ListPoliciesResponse__Output>((r, o, cb) => this.client.listPolicies(r, o, cb), {});
+  }
+
+  deletePolicy(name: string): Promise<DeletePolicyResponse__Output> {
+    return this.unary<{ name: string }, DeletePolicyResponse__Output>((r, o, cb) => this.client.deletePolicy(r, o, cb), { name });
+  }
+
+  assignPolicy(req: AssignPolicyRequest): Promise<PolicyEntry__Output> {
+    return this.unary<AssignPolicyRequest, PolicyEntry__Output>((r, o, cb) => this.client.assignPolicy(r, o, cb), req);
   }
 
   /** The job, then each change, until it is finished (the stream ends) or fails. */

@@ -1,41 +1,70 @@
 /**
- * `--wait`: follows a job through the controller's WatchJob stream until it is finished. On a
- * terminal it redraws one status line; otherwise it prints a line per state or phase change.
- * If the controller goes away mid-job (a restart), it reconnects until `reconnectForMs` passes.
+ * `--wait`: follows a job through the controller's WatchJob stream until it is finished,
+ * showing its progress as chosen (progress-mode.ts): a bar on stderr (bytes, rate, ETA), a line
+ * on stdout per state or phase change, or nothing. If the controller goes away mid-job (a
+ * restart), it reconnects until `reconnectForMs` passes.
  */
+import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Job__Output } from '../../shared/rpc/generated/bulwark/v1/Job.js';
+import { isFinishedJobState } from '../catalog/catalog.js';
 import { ControllerUnreachableError, JobFailedError } from './cli-errors.js';
 import type { ControllerApi } from './controller-api.js';
 import { jobJson, jobLine, printJob, printJson, progressText } from './output.js';
+import { JobProgressBar } from './progress-bar.js';
+import { resolveProgressView, type ProgressMode, type ProgressView } from './progress-mode.js';
 
 export interface FollowOptions {
-  /** Print progress at all (not with --json). */
-  readonly quiet: boolean;
-  readonly tty: boolean;
+  readonly view: ProgressView;
   readonly reconnectForMs?: number;
 }
 
-/** Resolves with the finished job (succeeded or failed). */
-export async function followJob(api: ControllerApi, jobId: string, opts: FollowOptions): Promise<Job__Output> {
-  const reconnectForMs = opts.reconnectForMs ?? 120_000;
+/** Shows a followed job's states: one of the three views. */
+interface ProgressDisplay {
+  show(job: Job__Output): void;
+  /** Before a message on stderr, and at the end. */
+  finish(): void;
+}
+
+function plainDisplay(): ProgressDisplay {
   let lastKey = '';
-  let lastContact = Date.now();
-  let drawn = false;
-  let told = false;
-  const show = (job: Job__Output) => {
-    if (opts.quiet) return;
-    const phase = job.progress?.phase ?? '';
-    const text = job.state === 'running' && job.progress ? `${jobLine(job)}: ${progressText(job)}` : jobLine(job);
-    if (opts.tty) {
-      process.stdout.write(`\r\x1b[K${text}`);
-      drawn = true;
-    } else {
-      const key = `${job.state}/${phase}`;
+  return {
+    show(job) {
+      const text = job.state === 'running' && job.progress ? `${jobLine(job)}: ${progressText(job)}` : jobLine(job);
+      const key = `${job.state}/${job.progress?.phase ?? ''}`;
       if (key !== lastKey) console.log(text);
       lastKey = key;
-    }
+    },
+    finish() {},
   };
+}
+
+function barDisplay(): ProgressDisplay {
+  let bar: JobProgressBar | undefined;
+  return {
+    show(job) {
+      bar ??= new JobProgressBar({ stream: process.stderr, now: () => performance.now() });
+      bar.update(job);
+    },
+    finish() {
+      bar?.stop();
+      bar = undefined;
+    },
+  };
+}
+
+function displayFor(view: ProgressView): ProgressDisplay {
+  if (view === 'bar') return barDisplay();
+  if (view === 'plain') return plainDisplay();
+  return { show() {}, finish() {} };
+}
+
+/** Resolves with the finished job (succeeded, failed, cancelled or skipped). */
+export async function followJob(api: ControllerApi, jobId: string, opts: FollowOptions): Promise<Job__Output> {
+  const reconnectForMs = opts.reconnectForMs ?? 120_000;
+  const display = displayFor(opts.view);
+  let lastContact = Date.now();
+  let told = false;
   try {
     for (;;) {
       let last: Job__Output | undefined;
@@ -43,22 +72,23 @@ export async function followJob(api: ControllerApi, jobId: string, opts: FollowO
         for await (const job of api.watchJob(jobId)) {
           lastContact = Date.now();
           last = job;
-          show(job);
-          if (job.state === 'succeeded' || job.state === 'failed') return job;
+          display.show(job);
+          if (isFinishedJobState(job.state)) return job;
         }
       } catch (err) {
         if (!(err instanceof ControllerUnreachableError)) throw err;
         if (Date.now() - lastContact > reconnectForMs) throw err;
       }
       // The stream ended early or broke: the controller restarted. Watch again.
-      if (!opts.quiet && !told && last === undefined) {
+      if (opts.view !== 'none' && !told && last === undefined) {
         told = true;
-        console.error(`\nwaiting for the controller at ${api.location.address}…`);
+        display.finish();
+        console.error(`waiting for the controller at ${api.location.address}…`);
       }
       await sleep(1000);
     }
   } finally {
-    if (drawn) process.stdout.write('\n');
+    display.finish();
   }
 }
 
@@ -67,6 +97,12 @@ export interface StartedJobOptions {
   readonly json: boolean;
   /** How a finished job is printed for people (default: printJob). */
   readonly print?: (job: Job__Output) => void;
+  /** `--progress` (progressFlagOf); else $BULWARK_PROGRESS, else auto. */
+  readonly progress?: ProgressMode | undefined;
+}
+
+function viewOf(opts: StartedJobOptions): ProgressView {
+  return resolveProgressView({ flag: opts.progress, env: process.env, json: opts.json, stderrIsTty: process.stderr.isTTY === true });
 }
 
 /**
@@ -79,11 +115,11 @@ export async function reportStartedJob(api: ControllerApi, job: Job__Output, opt
     else console.log(`${jobLine(job)}\nfollow it with: bulwark job ${job.id}`);
     return;
   }
-  const done = await followJob(api, job.id, { quiet: opts.json, tty: process.stdout.isTTY });
+  const done = await followJob(api, job.id, { view: viewOf(opts) });
   if (opts.json) printJson(jobJson(done));
   else if (done.state === 'succeeded' && opts.print) opts.print(done);
   else printJob(done);
-  if (done.state === 'failed') throw new JobFailedError(done.id, done.error || 'no reason given');
+  if (done.state !== 'succeeded') throw new JobFailedError(done.id, done.error || `${done.state}, no reason given`);
 }
 
 /**
@@ -100,12 +136,13 @@ export async function reportStartedJobs(api: ControllerApi, jobs: readonly Job__
     return;
   }
   const done: Job__Output[] = [];
-  for (const job of jobs) done.push(await followJob(api, job.id, { quiet: opts.json, tty: process.stdout.isTTY }));
+  const view = viewOf(opts);
+  for (const job of jobs) done.push(await followJob(api, job.id, { view }));
   if (opts.json) printJson(done.map(jobJson));
   else done.forEach((job, i) => {
     if (i > 0) console.log('');
     printJob(job);
   });
-  const failed = done.find((j) => j.state === 'failed');
+  const failed = done.find((j) => j.state !== 'succeeded');
   if (failed) throw new JobFailedError(failed.id, failed.error || 'no reason given');
 }

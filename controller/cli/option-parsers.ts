@@ -6,6 +6,8 @@ import { InvalidArgumentError } from 'commander';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { ObjectName, SiteId, WorkerId } from '../../shared/ids.js';
+import { CronExpression, PolicyName, StartWindow, TimeZone, VmNamePattern, VmTag } from '../../shared/messages/policy.js';
+import { JobStates } from '../catalog/catalog.js';
 
 /** A commander argParser that validates with `schema`. */
 export function zodParser<S extends z.ZodType>(schema: S): (value: string) => z.output<S> {
@@ -21,7 +23,7 @@ export const parseSite = zodParser(SiteId);
 export const parseWorker = zodParser(WorkerId);
 export const parseMode = zodParser(z.enum(['auto', 'full', 'incremental'], { error: 'must be one of auto, full, incremental' }));
 export const parseJobState = zodParser(
-  z.enum(['queued', 'running', 'succeeded', 'failed'], { error: 'must be one of queued, running, succeeded, failed' }),
+  z.enum(JobStates, { error: `must be one of ${JobStates.join(', ')}` }),
 );
 export const parseLimit = zodParser(
   z
@@ -148,3 +150,38 @@ export const parseConcurrency = zodParser(
 );
 
 export const parseSyncMode = zodParser(z.enum(['pull', 'push'], { error: 'must be pull or push' }));
+
+// --- policies ---
+export const parsePolicyName = zodParser(PolicyName);
+export const parseCron = zodParser(CronExpression);
+export const parseTimeZone = zodParser(TimeZone);
+export const parseVmTag = zodParser(VmTag);
+export const parseNamePattern = zodParser(VmNamePattern);
+export const parseConsistencyMode = zodParser(z.enum(['crash', 'application'], { error: 'must be crash or application' }));
+export const parseQuiesceFailure = zodParser(z.enum(['abort', 'continue'], { error: 'must be abort or continue' }));
+
+/** A start window `22:00-06:00` (HH:MM-HH:MM in the policy's time zone; end before start spans midnight). */
+export const parseWindow = zodParser(
+  z
+    .string()
+    .transform((text, ctx) => {
+      const match = /^\s*(\d{2}:\d{2})\s*-\s*(\d{2}:\d{2})\s*$/.exec(text);
+      if (!match) {
+        ctx.addIssue({ code: 'custom', message: 'must be a window HH:MM-HH:MM such as 22:00-06:00' });
+        return z.NEVER;
+      }
+      return { start: match[1] ?? '', end: match[2] ?? '' };
+    })
+    .pipe(StartWindow),
+);
+
+/** A whole number from `min` to `max`. */
+export function wholeNumberParser(min: number, max: number): (value: string) => number {
+  return zodParser(
+    z
+      .string()
+      .regex(/^\d+$/, 'must be a whole number')
+      .transform(Number)
+      .pipe(z.number().min(min, `must be at least ${min}`).max(max, `must be at most ${max}`)),
+  );
+}

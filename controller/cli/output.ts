@@ -137,6 +137,14 @@ export function jobJson(job: Job__Output): Record<string, unknown> {
     progress: job.progress,
     params: parseJsonText(job.paramsJson),
     result: parseJsonText(job.resultJson),
+    // scheduling
+    policy: orNull(job.policy),
+    priority: job.priority,
+    dueAt: orNull(job.dueAt),
+    notBefore: orNull(job.notBefore),
+    startBy: orNull(job.startBy),
+    maxAttempts: job.maxAttempts,
+    publishedAt: orNull(job.publishedAt),
   };
 }
 
@@ -155,7 +163,14 @@ export function printJob(job: Job__Output): void {
     ['worker', `${job.site}/${job.worker}`],
   ];
   if (job.vm) lines.push(['vm', job.vm]);
-  lines.push(['attempt', String(job.attempt)], ['created', formatTime(job.createdAt)]);
+  lines.push(['attempt', job.maxAttempts > 1 ? `${job.attempt} of ${job.maxAttempts}` : String(job.attempt)]);
+  if (job.policy) lines.push(['policy', job.policy]);
+  lines.push(['priority', String(job.priority)]);
+  if (job.dueAt) lines.push(['due', formatTime(job.dueAt)]);
+  lines.push(['created', formatTime(job.createdAt)]);
+  if (job.notBefore && !job.publishedAt) lines.push(['not before', formatTime(job.notBefore)]);
+  if (job.startBy && !job.publishedAt && job.state === 'queued') lines.push(['start by', formatTime(job.startBy)]);
+  if (job.publishedAt) lines.push(['published', formatTime(job.publishedAt)]);
   if (job.startedAt) lines.push(['started', formatTime(job.startedAt)]);
   if (job.finishedAt) lines.push(['finished', formatTime(job.finishedAt)]);
   if (job.progress && job.state === 'running') lines.push(['progress', progressText(job)]);
@@ -163,6 +178,16 @@ export function printJob(job: Job__Output): void {
   lines.push(...resultLines(job));
   const width = Math.max(...lines.map(([k]) => k.length));
   for (const [k, v] of lines) console.log(`${k.padEnd(width)}  ${v}`);
+}
+
+/** Why a queued job is not out yet: "due …", "not before …" (backoff, window), else empty. */
+export function scheduleText(job: Job__Output): string {
+  if (job.state !== 'queued' || job.publishedAt) return '';
+  const parts: string[] = [];
+  if (job.dueAt) parts.push(`due ${formatTime(job.dueAt)}`);
+  if (job.notBefore) parts.push(`not before ${formatTime(job.notBefore)}`);
+  if (job.attempt > 1) parts.push(`retry ${job.attempt} of ${job.maxAttempts}`);
+  return parts.length > 0 ? parts.join(', ') : 'waiting for a dispatch slot';
 }
 
 /** "phase 42% (420 MiB of 1.0 GiB)". */

@@ -1,10 +1,13 @@
 /**
  * The deployment at a glance (`bulwark status`): every worker and its state, the newest backup
- * of each VM at each site, the open damage alerts (shown until resolved), replication lag per
- * pair and VM, jobs queued or running, and jobs that failed recently. Read-only, from the catalog.
+ * of each VM at each site, the RPO state of each watched VM and site, the open damage alerts
+ * (shown until resolved), replication lag per pair and VM, jobs queued or running, and jobs that
+ * failed recently. Read-only, from the catalog. `needsAttention` says why an operator should
+ * look (the CLI's exit code 5): an RPO breached, an open damage alert, a worker offline.
  */
 import type { Clock } from '../../shared/clock.js';
 import type { AlertRow, BackupState, Catalog, JobRow, WorkerRow } from '../catalog/catalog.js';
+import type { RpoEntry } from '../policies/rpo-watch.js';
 import type { PairStatus, ReplicationStatusReader } from './replication-status.js';
 
 /** The newest present copy of a VM's backups at one site. */
@@ -35,6 +38,10 @@ export interface DeploymentStatus {
   /** Jobs that failed within `failedWithinMs`, newest first. */
   readonly failedJobs: JobRow[];
   readonly failedWithinMs: number;
+  /** Every VM and site the RPO watch checks, by VM and site. */
+  readonly rpo: RpoEntry[];
+  /** What needs an operator's attention now, one line each; empty: nothing. */
+  readonly needsAttention: string[];
 }
 
 const ACTIVE_JOBS_LIMIT = 100;
@@ -45,6 +52,8 @@ export interface DeploymentStatusOptions {
   readonly catalog: Catalog;
   readonly clock: Clock;
   readonly replication: ReplicationStatusReader;
+  /** The RPO watch; absent: no RPO entries. */
+  readonly rpo?: { entries(): RpoEntry[] };
 }
 
 export class DeploymentStatusReader {
@@ -58,15 +67,20 @@ export class DeploymentStatusReader {
       ...catalog.listJobs({ state: 'running', limit: ACTIVE_JOBS_LIMIT }),
       ...catalog.listJobs({ state: 'queued', limit: ACTIVE_JOBS_LIMIT }),
     ].sort((a, b) => b.createdAt.localeCompare(a.createdAt) || b.id.localeCompare(a.id));
+    const workers = catalog.listWorkers();
+    const openAlerts = catalog.listAlerts({ openOnly: true, limit: OPEN_ALERTS_LIMIT });
+    const rpo = this.opts.rpo?.entries() ?? [];
     return {
       now: new Date(nowMs).toISOString(),
-      workers: catalog.listWorkers(),
+      workers,
       vms: this.vms(),
-      openAlerts: catalog.listAlerts({ openOnly: true, limit: OPEN_ALERTS_LIMIT }),
+      openAlerts,
       replication: this.opts.replication.status().pairs,
       activeJobs,
       failedJobs: catalog.listJobs({ state: 'failed', finishedSince: failedSince, limit: FAILED_JOBS_LIMIT }),
       failedWithinMs,
+      rpo,
+      needsAttention: needsAttention(workers, openAlerts, rpo),
     };
   }
 
@@ -92,4 +106,15 @@ export class DeploymentStatusReader {
       };
     });
   }
+}
+
+/** One line per reason to look: RPO breaches, open damage alerts, offline workers. */
+function needsAttention(workers: readonly WorkerRow[], openAlerts: readonly AlertRow[], rpo: readonly RpoEntry[]): string[] {
+  const lines: string[] = [];
+  const breached = rpo.filter((e) => e.state === 'breached');
+  if (breached.length > 0) lines.push(`RPO breached for ${breached.length} VM/site pair${breached.length === 1 ? '' : 's'}`);
+  if (openAlerts.length > 0) lines.push(`${openAlerts.length} open damage alert${openAlerts.length === 1 ? '' : 's'}`);
+  const offline = workers.filter((w) => w.state === 'offline');
+  if (offline.length > 0) lines.push(`worker${offline.length === 1 ? '' : 's'} offline: ${offline.map((w) => `${w.site}/${w.id}`).join(', ')}`);
+  return lines;
 }

@@ -1,9 +1,11 @@
 /**
  * Applies worker events to the catalog, each exactly once and in any order (NATS-JETSTREAM.md
  * §3, §9.14): the event id is recorded in the same transaction as its effects, so a replay is a
- * no-op; job states only move forward (queued → running → succeeded | failed), so a late
- * `job.started` after `job.succeeded` changes nothing; backups are keyed by (backupId, site), so
- * a redelivered job that reports the same backup again adds no row.
+ * no-op; job states only move forward (queued → running → succeeded | failed | cancelled, a
+ * `job.failed` with code CANCELLED being a cancel), so a late `job.started` after `job.succeeded`
+ * changes nothing; a shared job's worker becomes the agent whose `job.started` took it; backups
+ * are keyed by (backupId, site), so a redelivered job that reports the same backup again adds no
+ * row.
  *
  * Results of different jobs may also arrive out of order, so every change to a backup copy
  * carries the worker's time and loses to a newer one already recorded: a verify finding older
@@ -23,21 +25,25 @@ import type { Clock } from '../../shared/clock.js';
 import type { Logger } from '../../shared/log.js';
 import type { DamageAlert, JobResult, WorkerEvent } from '../../shared/messages/events.js';
 import type { BackupRecord, LockResult, PruneResult, VerifyResult } from '../../shared/messages/results.js';
-import type { BackupState, Catalog, JobRow, JobState } from '../catalog/catalog.js';
+import { FinishedJobStates, type BackupState, type Catalog, type JobRow, type JobState } from '../catalog/catalog.js';
+import { SHARED_WORKER } from '../../shared/messages/subjects.js';
 import type { JobChangeFeed } from './job-change-feed.js';
+import type { AlertRow } from '../catalog/catalog.js';
 
 type JobEvent = Extract<WorkerEvent, { jobId: string }>;
 type InventoryEvent = Extract<WorkerEvent, { type: 'inventory' }>;
 type RepairEvent = Extract<WorkerEvent, { type: 'repair' }>;
 type AlertResolvedEvent = Extract<WorkerEvent, { type: 'alert.resolved' }>;
 
-const terminal: ReadonlySet<JobState> = new Set(['succeeded', 'failed']);
+const terminal: ReadonlySet<JobState> = new Set(FinishedJobStates);
 
 export interface EventApplierOptions {
   readonly catalog: Catalog;
   readonly changes: JobChangeFeed;
   readonly clock: Clock;
   readonly log: Logger;
+  /** Told of each damage alert raised or resolved, inside the transaction that records it (webhooks). */
+  readonly onDamageAlert?: (type: 'alert.raised' | 'alert.resolved', alert: AlertRow) => void;
 }
 
 export class EventApplier {
@@ -69,8 +75,11 @@ export class EventApplier {
         worker: event.worker,
         hypervisor: vm.hypervisor,
         disks: vm.disks,
+        tags: vm.tags ?? [],
       });
     }
+    // Who reports which VM: a VM several agents of a site report gets its jobs on the shared queue.
+    this.opts.catalog.replaceVmWorkers(event.site, event.worker, event.vms.map((vm) => vm.name));
     this.opts.log.info({ site: event.site, worker: event.worker, vms: event.vms.length }, 'inventory applied');
   }
 
@@ -99,9 +108,11 @@ export class EventApplier {
     const backupIds = coveredBackups(alert);
     for (const backupId of backupIds) this.recordFinding(backupId, alert.site, 'damaged', alert.raisedAt, false);
     const row = catalog.getAlert(alert.alertId);
+    if (row) this.opts.onDamageAlert?.('alert.raised', row);
     if (row?.state === 'resolved' && row.resolvedAt !== null) {
       // Its resolution came first: apply it now, so the order of the two changes nothing.
       for (const backupId of backupIds) this.recordFinding(backupId, alert.site, 'ok', row.resolvedAt, false);
+      this.opts.onDamageAlert?.('alert.resolved', row);
       log.info({ resolvedAt: row.resolvedAt, resolution: row.resolution }, 'alert raised after its resolution: recorded resolved');
       return;
     }
@@ -122,6 +133,7 @@ export class EventApplier {
       return;
     }
     for (const backupId of coveredBackups(alert)) this.recordFinding(backupId, alert.site, 'ok', resolvedAt, false);
+    this.opts.onDamageAlert?.('alert.resolved', alert);
     log.info({ reason: event.reason }, 'damage alert resolved');
   }
 
@@ -140,21 +152,40 @@ export class EventApplier {
     }
     if (terminal.has(job.state)) return false;
     const startedAt = job.startedAt ?? event.at;
+    // A shared job's worker is the agent that started it; after a redelivery, the one that took it over.
+    const taker =
+      job.shared === true && event.worker !== job.worker && (event.type === 'job.started' || job.worker === SHARED_WORKER)
+        ? { worker: event.worker }
+        : {};
     switch (event.type) {
       case 'job.started':
-        if (job.state !== 'queued') return false;
-        catalog.updateJob(job.id, { state: 'running', startedAt });
+        if (job.state !== 'queued') {
+          if (taker.worker === undefined) return false;
+          catalog.updateJob(job.id, taker);
+          log.info({ worker: event.worker }, 'shared job taken over by another agent');
+          return true;
+        }
+        catalog.updateJob(job.id, { state: 'running', startedAt, ...taker });
         return true;
       case 'job.progress':
         if (job.progress && job.progress.at > event.at) return false;
         catalog.updateJob(job.id, {
+          ...taker,
           state: 'running',
           startedAt,
           progress: { phase: event.phase, doneBytes: event.doneBytes, totalBytes: event.totalBytes, at: event.at },
         });
         return true;
       case 'job.failed':
+        if (event.error.code === 'CANCELLED') {
+          // Cancelled on request: the worker cleaned up as on failure. A job cancelled before it
+          // ran keeps no start time.
+          catalog.updateJob(job.id, { ...taker, state: 'cancelled', finishedAt: event.at, error: `CANCELLED: ${event.error.message}` });
+          log.info('job cancelled');
+          return true;
+        }
         catalog.updateJob(job.id, {
+          ...taker,
           state: 'failed',
           startedAt,
           finishedAt: event.at,
@@ -174,7 +205,7 @@ export class EventApplier {
           log.error({ resultKind: outcome.kind }, 'job result of the wrong kind');
           return true;
         }
-        catalog.updateJob(job.id, { state: 'succeeded', startedAt, finishedAt: event.at, result: outcome.result });
+        catalog.updateJob(job.id, { ...taker, state: 'succeeded', startedAt, finishedAt: event.at, result: outcome.result });
         this.recordOutcome(job, outcome, event.at);
         log.info('job succeeded');
         return true;

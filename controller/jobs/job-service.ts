@@ -19,11 +19,13 @@ import {
   SnapshotJobParams,
   type BackupMode,
   type JobKind,
+  type RequestedConsistency,
   type RetentionRules,
   type SnapshotOp,
   type StorageRef,
 } from '../../shared/messages/jobs.js';
-import type { BackupRow, Catalog, JobRow, WorkerRow } from '../catalog/catalog.js';
+import { SHARED_WORKER } from '../../shared/messages/subjects.js';
+import type { BackupRow, Catalog, JobRow, VmRow, WorkerRow } from '../catalog/catalog.js';
 import type { JobChangeFeed } from './job-change-feed.js';
 import type { JobPublisher } from './job-publisher.js';
 
@@ -55,7 +57,42 @@ export interface JobServiceOptions {
   readonly verifySkipWithinMs: number;
   /** GC's grace period unless a request says otherwise (config.gcGraceMs). */
   readonly gcGraceMs: number;
+  /** Chooses which ready jobs are published now (controller/policies/dispatch-gate.ts); absent: all of them. */
+  readonly gate?: JobDispatchGate | undefined;
 }
+
+/**
+ * The dispatch gate as the publish path sees it: given the ready unpublished jobs and the jobs
+ * holding slots (published, not finished), the ones to publish now, in order.
+ */
+export interface JobDispatchGate {
+  choose(ready: readonly JobRow[], inFlight: readonly JobRow[]): JobRow[];
+}
+
+/**
+ * How a job is dispatched (controller/policies/). Every field optional: a job made by hand gets
+ * MANUAL_JOB_PRIORITY, one attempt, and is due and publishable when created.
+ */
+export interface JobScheduling {
+  /** The policy that makes the job. */
+  readonly policy?: string | undefined;
+  /** 0-100, higher first when jobs wait for a slot. */
+  readonly priority?: number | undefined;
+  /** The schedule time of a policy job (sent in the job message: dispatch latency runs from it). */
+  readonly dueAt?: string | undefined;
+  /** Not published before this time (a start window's opening). */
+  readonly notBefore?: string | undefined;
+  /** Skipped when still unpublished at this time (a start window's end). */
+  readonly startBy?: string | undefined;
+  /** Attempts allowed in all (retries of retryable failures); default 1. */
+  readonly maxAttempts?: number | undefined;
+}
+
+/** The priority of a job an operator starts (bulwark backup, restore, ...): above a policy's default 50. */
+export const MANUAL_JOB_PRIORITY = 70;
+
+/** Job publishes awaiting their JetStream ack at once in a publish pass. */
+const PUBLISH_CONCURRENCY = 64;
 
 /** The retention rules, in the order operators read them. */
 export const retentionRuleNames = ['last', 'hourly', 'daily', 'weekly', 'monthly', 'yearly'] as const;
@@ -66,9 +103,13 @@ export const retentionRuleNames = ['last', 'hourly', 'daily', 'weekly', 'monthly
  */
 const VERIFY_ONLY_TARGET_DIR = '/';
 
-export interface BackupRequest {
+export interface BackupRequest extends JobScheduling {
   readonly vm: string;
   readonly mode: BackupMode;
+  /** What the policy asks of the backup's consistency (sent to the agent); absent: the VM's agent config decides. */
+  readonly consistency?: RequestedConsistency | undefined;
+  /** The site whose storage receives the backup; default: the VM's own site. */
+  readonly storageSite?: string | undefined;
 }
 
 export interface RestoreRequest {
@@ -87,7 +128,7 @@ export interface RestoreRequest {
   readonly start?: boolean | undefined;
 }
 
-export interface SyncRequest {
+export interface SyncRequest extends JobScheduling {
   readonly fromSite?: string | undefined;
   readonly toSite?: string | undefined;
   /** Default: the pair's configured mode, else pull. */
@@ -111,7 +152,7 @@ export interface VerifyRequest {
   readonly skipVerifiedWithinMs?: number | undefined;
 }
 
-export interface PruneRequest {
+export interface PruneRequest extends JobScheduling {
   readonly site?: string | undefined;
   readonly vm?: string | undefined;
   readonly keep: RetentionRules;
@@ -145,10 +186,13 @@ export interface SnapshotRequest {
 interface Target {
   readonly site: string;
   readonly worker: string;
+  /** On the site's shared queue (`worker` is then SHARED_WORKER until an agent takes the job). */
+  readonly shared?: boolean;
 }
 
 export class JobService {
   private pending: Promise<number> | undefined;
+  private nextPending: Promise<number> | undefined;
 
   constructor(private readonly opts: JobServiceOptions) {}
 
@@ -156,12 +200,19 @@ export class JobService {
   async startBackup(req: BackupRequest): Promise<JobRow> {
     const vm = this.opts.catalog.getVm(req.vm);
     if (!vm) throw new NotFoundError('VM', req.vm);
-    const storage = this.onlineStorage(vm.site);
-    return this.create('backup', { site: vm.site, worker: vm.worker }, vm.name, {
-      vm: vm.name,
-      mode: req.mode,
-      storage,
-    });
+    const storage = this.onlineStorage(req.storageSite ?? vm.site);
+    return this.create(
+      'backup',
+      this.agentOf(vm),
+      vm.name,
+      {
+        vm: vm.name,
+        mode: req.mode,
+        storage,
+        ...(req.consistency !== undefined ? { consistency: req.consistency } : {}),
+      },
+      req,
+    );
   }
 
   /**
@@ -181,7 +232,7 @@ export class JobService {
     if (req.worker !== undefined) {
       target = this.agentNamed(req.worker);
     } else if (vm) {
-      target = { site: vm.site, worker: vm.worker };
+      target = this.agentOf(vm);
     } else {
       throw new PreconditionError(`VM ${first.vm} of backup ${req.backupId} is not in the inventory: choose an agent with --worker`, {
         vm: first.vm,
@@ -218,7 +269,7 @@ export class JobService {
       const issue = parsed.error.issues[0];
       throw new ValidationError(issue?.path.join('.') ?? '', issue?.message ?? 'invalid');
     }
-    return this.create('snapshot', { site: vm.site, worker: vm.worker }, vm.name, parsed.data);
+    return this.create('snapshot', this.agentOf(vm), vm.name, parsed.data);
   }
 
   /**
@@ -239,11 +290,11 @@ export class JobService {
     if (mode === 'push') {
       const primary = this.onlineStorageWorker(from);
       const target = this.onlineStorage(to);
-      return this.create('sync', { site: from, worker: primary.id }, null, { mode: 'push', target, ...transfer });
+      return this.create('sync', { site: from, worker: primary.id }, null, { mode: 'push', target, ...transfer }, req);
     }
     const source = this.onlineStorage(from);
     const replica = this.onlineStorageWorker(to);
-    return this.create('sync', { site: to, worker: replica.id }, null, { mode: 'pull', source, ...transfer });
+    return this.create('sync', { site: to, worker: replica.id }, null, { mode: 'pull', source, ...transfer }, req);
   }
 
   /**
@@ -293,11 +344,17 @@ export class JobService {
     const vm = req.vm === undefined ? null : this.knownVm(req.vm);
     const site = req.site ?? this.defaultSite('prune');
     const storage = this.onlineStorageWorker(site);
-    return this.create('prune', { site, worker: storage.id }, vm, {
-      ...(vm !== null ? { vm } : {}),
-      keep: req.keep,
-      dryRun: req.dryRun,
-    });
+    return this.create(
+      'prune',
+      { site, worker: storage.id },
+      vm,
+      {
+        ...(vm !== null ? { vm } : {}),
+        keep: req.keep,
+        dryRun: req.dryRun,
+      },
+      req,
+    );
   }
 
   /** A garbage collection at one site's storage. */
@@ -339,24 +396,60 @@ export class JobService {
     return jobs;
   }
 
-  /** Publishes every queued job not yet confirmed published; returns how many it published. */
+  /**
+   * Publishes the queued jobs not yet confirmed published that are ready (past their notBefore)
+   * and that the dispatch gate lets through; returns how many it published. One pass at a time:
+   * a call during a pass gets the next one (shared by every such call), which sees every job
+   * inserted before it starts.
+   */
   publishPending(): Promise<number> {
-    this.pending ??= this.publishAllPending().finally(() => {
-      this.pending = undefined;
-    });
-    return this.pending;
+    if (this.pending === undefined) {
+      this.pending = this.publishAllPending().finally(() => {
+        this.pending = undefined;
+      });
+      return this.pending;
+    }
+    this.nextPending ??= this.pending.then(
+      () => this.startNextPass(),
+      () => this.startNextPass(),
+    );
+    return this.nextPending;
+  }
+
+  private startNextPass(): Promise<number> {
+    this.nextPending = undefined;
+    return this.publishPending();
   }
 
   private async publishAllPending(): Promise<number> {
+    // Let the jobs created in the same turn (a policy's due run) be inserted before the pass reads.
+    await Promise.resolve();
+    const { catalog, clock, gate } = this.opts;
+    const now = clock.nowIso();
+    const ready = catalog
+      .listUnpublishedJobs()
+      .filter((job) => (job.notBefore == null || job.notBefore <= now) && (job.startBy == null || job.startBy > now));
+    const chosen = gate ? gate.choose(ready, catalog.listInFlightJobs()) : ready;
     let count = 0;
-    for (const job of this.opts.catalog.listUnpublishedJobs()) {
-      if (await this.publish(job)) count++;
-    }
-    if (count > 0) this.opts.log.info({ count }, 'pending jobs published');
+    // --- scale: concurrent publishes ---
+    // Up to PUBLISH_CONCURRENCY publishes await their JetStream acks at once, started in the gate's
+    // order: one at a time capped dispatch at one job per publish round trip (about 65 jobs/s in
+    // the scale bench, with every job's wait growing behind it).
+    let next = 0;
+    const lane = async () => {
+      for (let job = chosen[next++]; job !== undefined; job = chosen[next++]) {
+        // Skipped or cancelled while an earlier job of this pass was being published.
+        const current = catalog.getJob(job.id);
+        if (current?.state !== 'queued' || current.publishedAt !== null || current.attempt !== job.attempt) continue;
+        if (await this.publish(job)) count++;
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(PUBLISH_CONCURRENCY, chosen.length) }, lane));
+    if (count > 0) this.opts.log.debug({ count, held: ready.length - chosen.length }, 'pending jobs published');
     return count;
   }
 
-  private async create(kind: JobKind, target: Target, vm: string | null, params: unknown): Promise<JobRow> {
+  private async create(kind: JobKind, target: Target, vm: string | null, params: unknown, scheduling: JobScheduling = {}): Promise<JobRow> {
     const { catalog, clock } = this.opts;
     const job: JobRow = {
       id: this.opts.newId(),
@@ -364,6 +457,7 @@ export class JobService {
       state: 'queued',
       site: target.site,
       worker: target.worker,
+      shared: target.shared === true,
       vm,
       attempt: 1,
       params,
@@ -374,23 +468,38 @@ export class JobService {
       publishedAt: null,
       startedAt: null,
       finishedAt: null,
+      policy: scheduling.policy ?? null,
+      priority: scheduling.priority ?? MANUAL_JOB_PRIORITY,
+      dueAt: scheduling.dueAt ?? null,
+      notBefore: scheduling.notBefore ?? null,
+      startBy: scheduling.startBy ?? null,
+      maxAttempts: scheduling.maxAttempts ?? 1,
     };
     // Validate before anything is stored: a job the worker would reject never enters the catalog.
     this.messageOf(job);
     catalog.insertJob(job);
-    this.opts.log.info({ jobId: job.id, kind, site: target.site, worker: target.worker, vm }, 'job created');
-    await this.publish(job);
+    this.opts.log.info({ jobId: job.id, kind, site: target.site, worker: target.worker, vm, policy: job.policy }, 'job created');
+    // Through the gate (and notBefore): the job goes out now or when a slot frees.
+    await this.publishPending();
     return catalog.getJob(job.id) ?? job;
   }
 
   private messageOf(job: JobRow): JobMessage {
-    return JobMessage.parse({ jobId: job.id, attempt: job.attempt, createdAt: job.createdAt, kind: job.kind, params: job.params });
+    return JobMessage.parse({
+      jobId: job.id,
+      attempt: job.attempt,
+      createdAt: job.createdAt,
+      ...(job.dueAt != null ? { dueAt: job.dueAt } : {}),
+      kind: job.kind,
+      params: job.params,
+    });
   }
 
   /** Publishes one job; a failure leaves it unpublished for the next `publishPending`. */
   private async publish(job: JobRow): Promise<boolean> {
     try {
-      await this.opts.publisher.publish(job.site, job.worker, this.messageOf(job));
+      // A shared job goes back to the shared queue whoever took an earlier attempt.
+      await this.opts.publisher.publish(job.site, job.shared === true ? SHARED_WORKER : job.worker, this.messageOf(job));
     } catch (err) {
       this.opts.log.warn({ err, jobId: job.id }, 'job publish failed; will retry');
       return false;
@@ -398,6 +507,17 @@ export class JobService {
     this.opts.catalog.markJobPublished(job.id, this.opts.clock.nowIso());
     this.opts.changes.notify(job.id);
     return true;
+  }
+
+  /**
+   * Who runs a VM's agent job: the site's shared queue when two or more agents of its site
+   * report the VM (one hypervisor several agents reach, disks on shared storage), else its agent.
+   */
+  private agentOf(vm: VmRow): Target {
+    const reporters = this.opts.catalog.listVmWorkers(vm.name).filter((r) => r.site === vm.site);
+    const [only, other] = reporters;
+    if (other !== undefined) return { site: vm.site, worker: SHARED_WORKER, shared: true };
+    return { site: vm.site, worker: only?.worker ?? vm.worker };
   }
 
   private presentCopies(backupId: string): BackupRow[] {

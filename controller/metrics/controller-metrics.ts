@@ -9,6 +9,7 @@ import { JOB_DURATION_BUCKETS_SECONDS } from '../../shared/metrics/worker-job-me
 import { JobStates, type Catalog } from '../catalog/catalog.js';
 import type { JobChangeFeed } from '../jobs/job-change-feed.js';
 import type { ReplicationStatusReader } from '../jobs/replication-status.js';
+import type { RpoEntry } from '../policies/rpo-watch.js';
 
 /** Finished job ids remembered so that a repeated notification is not observed twice. */
 const SEEN_FINISHED_LIMIT = 10_000;
@@ -18,11 +19,14 @@ export interface ControllerMetricsDeps {
   readonly catalog: Catalog;
   readonly changes: JobChangeFeed;
   readonly replication: ReplicationStatusReader;
+  /** The RPO watch; absent: no RPO gauges. */
+  readonly rpo?: { entries(): RpoEntry[] };
 }
 
 /** Registers the controller's metrics; returns the function that stops observing job changes. */
-export function registerControllerMetrics({ registry, catalog, changes, replication }: ControllerMetricsDeps): () => void {
+export function registerControllerMetrics({ registry, catalog, changes, replication, rpo }: ControllerMetricsDeps): () => void {
   const registers = [registry];
+  if (rpo) registerRpoMetrics(registers, rpo);
   new Gauge({
     name: 'bulwark_jobs',
     help: 'Jobs in the catalog by kind and state (every kind and state, 0 included).',
@@ -116,5 +120,37 @@ export function registerControllerMetrics({ registry, catalog, changes, replicat
     if (seen.size > SEEN_FINISHED_LIMIT) seen.delete(seen.values().next().value ?? jobId);
     const seconds = Math.max(0, Date.parse(job.finishedAt) - Date.parse(job.startedAt ?? job.createdAt)) / 1000;
     durations.observe({ kind: job.kind, state: job.state }, seconds);
+  });
+}
+
+// --- RPO watch ---
+/** The RPO gauges, filled from one evaluation per scrape (the first one's collect fills the others). */
+function registerRpoMetrics(registers: Registry[], rpo: { entries(): RpoEntry[] }): void {
+  new Gauge({
+    name: 'bulwark_rpo_breached_pairs',
+    help: 'VM/site pairs whose newest good copy is older than their RPO target, or which have none.',
+    registers,
+    collect() {
+      const entries = rpo.entries();
+      for (const g of [this, age, target]) g.reset();
+      this.set(entries.filter((e) => e.state === 'breached').length);
+      for (const e of entries) {
+        const labels = { vm: e.vm, site: e.site };
+        age.set(labels, e.ageMs === null ? Number.POSITIVE_INFINITY : e.ageMs / 1000);
+        target.set(labels, e.rpoMs / 1000);
+      }
+    },
+  });
+  const age = new Gauge({
+    name: 'bulwark_rpo_age_seconds',
+    help: 'Per watched VM and site: the age of the newest good copy (+Inf: none).',
+    labelNames: ['vm', 'site'],
+    registers,
+  });
+  const target = new Gauge({
+    name: 'bulwark_rpo_target_seconds',
+    help: 'Per watched VM and site: the RPO target (the smallest of the policies that want copies there).',
+    labelNames: ['vm', 'site'],
+    registers,
   });
 }

@@ -18,7 +18,7 @@
 import { CorruptDataError, PreconditionError } from '../../shared/errors.js';
 import { decodeManifest } from '../../shared/format/manifest.js';
 import type { Logger } from '../../shared/log.js';
-import type { BackupMode } from '../../shared/messages/jobs.js';
+import type { BackupMode, RequestedConsistency } from '../../shared/messages/jobs.js';
 import type { BackupRecord, BackupResult } from '../../shared/messages/results.js';
 import { backupContentHmac, requireDatastoreKey } from '../encryption/datastore-key.js';
 import type { BackupView, HypervisorDriver } from '../hypervisors/hypervisor.js';
@@ -28,12 +28,15 @@ import type { DataPathDeps } from '../ports/data-path-deps.js';
 import { ChunkPipeline, defaultPipelineTuning, type PipelineTuning } from './chunk-pipeline.js';
 import { readEverything, readExtents, type DiskPlan } from './read-plan.js';
 import { fetchCheckedIndex } from './stored-index.js';
+import { planConsistency, recordedConsistency } from './requested-consistency.js';
 
 export interface BackupJobInput {
   readonly jobId: string;
   readonly attempt: number;
   readonly vm: string;
   readonly mode: BackupMode;
+  /** What the job's policy asks (requested-consistency.ts); absent: the VM's config decides. */
+  readonly consistency?: RequestedConsistency | undefined;
 }
 
 export interface BackupJobDeps extends DataPathDeps {
@@ -54,6 +57,7 @@ export async function runBackup(
   const startMs = clock.nowMs();
   const info = await store.info();
   requireDatastoreKey(info, deps.keys);
+  const consistencyPlan = planConsistency(input.vm, input.consistency, deps.driver);
   const view = await deps.driver.openBackupView(input.vm);
   // finish(false) keeps every change for the next backup; only a backup this run committed
   // lets the view drop its checkpoint (a redelivered attempt made its backup from an older view).
@@ -73,7 +77,7 @@ export async function runBackup(
       changeTracking: base ? 'dirty-bitmap' : 'hash',
       changeTrackingNote: base ? null : fullReadReason(input, view, parentBackupId),
       checkpoint: view.checkpoint,
-      consistency: view.consistency,
+      consistency: recordedConsistency(consistencyPlan, view.consistency),
       ...(deps.driver.definitionOf ? { vmDefinition: { hypervisor: deps.driver.kind, definition: deps.driver.definitionOf(input.vm) } } : {}),
     });
     if (begin.committedBackupId) {

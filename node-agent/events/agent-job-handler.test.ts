@@ -14,7 +14,7 @@ import { MemoryBlockStore } from '../adapters/memory-block-store.js';
 import { FilesDriver } from '../hypervisors/files/files-driver.js';
 import type { SnapshotCreateOptions, SnapshotOutcome, VmSnapshots } from '../hypervisors/hypervisor.js';
 import { seededBytes, writeDiskImage } from '../testing/disk-images.js';
-import { createAgentJobHandler } from './agent-job-handler.js';
+import { createAgentJobHandler, createSharedJobFilter } from './agent-job-handler.js';
 
 describe('agent job handler', () => {
   let dir: string;
@@ -137,5 +137,29 @@ describe('agent job handler', () => {
   it('refuses snapshot jobs when the driver has no snapshots', async () => {
     const job: JobMessage = { jobId: 'j5', attempt: 1, createdAt, kind: 'snapshot', params: { vm: 'vm1', op: 'list' } };
     await assert.rejects(handler(job, ctx), (err: unknown) => err instanceof PreconditionError && /files driver does not manage snapshots/.test(err.message));
+  });
+});
+
+describe('shared job filter', () => {
+  const createdAt = '2026-01-01T00:00:00.000Z';
+  const job = (vm: string, kind: 'snapshot' | 'gc' = 'snapshot'): JobMessage =>
+    kind === 'gc'
+      ? { jobId: 'g', attempt: 1, createdAt, kind, params: { graceMs: 0, dryRun: true } }
+      : { jobId: `s-${vm}`, attempt: 1, createdAt, kind, params: { vm, op: 'list' } };
+
+  it('takes agent jobs of VMs the agent reports, looking at the inventory again for an unknown VM', async () => {
+    let inventory = ['vm1'];
+    let reads = 0;
+    const canRun = createSharedJobFilter(() => {
+      reads++;
+      return Promise.resolve(inventory);
+    });
+    assert.equal(await canRun(job('vm1')), true);
+    assert.equal(await canRun(job('vm1')), true);
+    assert.equal(reads, 1, 'a known VM needs no new look');
+    assert.equal(await canRun(job('vm2')), false);
+    inventory = ['vm1', 'vm2'];
+    assert.equal(await canRun(job('vm2')), true, 'a VM that appeared is found');
+    assert.equal(await canRun(job('x', 'gc')), false, 'never a storage job');
   });
 });

@@ -50,7 +50,7 @@ export function createAgentJobHandler(deps: AgentJobHandlerDeps): JobHandler {
         const store = deps.openBlockStore(job.params.storage.address);
         try {
           const result = await runBackup(
-            { jobId: job.jobId, attempt: job.attempt, vm: job.params.vm, mode: job.params.mode },
+            { jobId: job.jobId, attempt: job.attempt, vm: job.params.vm, mode: job.params.mode, consistency: job.params.consistency },
             { ...common, driver: deps.driver, store },
           );
           return { kind: 'backup', result };
@@ -80,6 +80,22 @@ export function createAgentJobHandler(deps: AgentJobHandlerDeps): JobHandler {
       case 'lock':
         throw new PreconditionError(`an agent does not run ${job.kind} jobs`, { kind: job.kind });
     }
+  };
+}
+
+/**
+ * Whether this agent can run a job of its site's shared queue: an agent job of a VM it reports.
+ * The names are kept from the last look at the inventory; a VM not among them makes it look
+ * again (the VM may be new) before the answer is no.
+ */
+export function createSharedJobFilter(inventory: () => Promise<readonly string[]>): (job: JobMessage) => Promise<boolean> {
+  let known: ReadonlySet<string> | undefined;
+  return async (job) => {
+    if (job.kind !== 'backup' && job.kind !== 'restore' && job.kind !== 'snapshot') return false;
+    const vm = job.params.vm;
+    if (known?.has(vm) === true) return true;
+    known = new Set(await inventory());
+    return known.has(vm);
   };
 }
 

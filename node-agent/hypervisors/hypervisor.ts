@@ -59,6 +59,13 @@ export interface ViewConsistency {
   readonly note: string | null;
 }
 
+/** What the agent's config asks of a VM's backup instant, and where in the config that is set. */
+export interface ConfiguredConsistency {
+  readonly mode: 'crash' | 'application';
+  /** The agent config field, e.g. `hypervisor.vms.0.consistency`. */
+  readonly field: string;
+}
+
 /** A consistent view of a VM's disks for the time of one backup. */
 export interface BackupView {
   readonly vm: string;
@@ -127,6 +134,12 @@ export interface HypervisorDriver {
    * a restore can rebuild the VM; absent when the driver has none. NotFoundError for an unknown VM.
    */
   definitionOf?(vm: string): Readonly<Record<string, unknown>>;
+  /**
+   * Whether the agent's config makes the VM's backup instant application-consistent, and the
+   * config field that sets it (named when a policy asks for a consistency the config does not
+   * give). Absent: the driver never quiesces a guest. NotFoundError for an unknown VM.
+   */
+  configuredConsistency?(vm: string): ConfiguredConsistency;
   /** Opens a backup view of one VM; NotFoundError for an unknown VM or a missing disk. */
   openBackupView(vm: string): Promise<BackupView>;
   /** Snapshot management, when the driver offers it (qemu). */

@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { ObjectName, SiteId } from '../ids.js';
+import { VmTag } from './policy.js';
 import {
   BackupResult,
   GcResult,
@@ -32,6 +33,8 @@ export const VmInventory = z.object({
   name: ObjectName,
   hypervisor: z.string(),
   disks: z.array(z.object({ name: ObjectName, sizeBytes: z.number().int().nonnegative() })),
+  /** The VM's tags from its agent config (policies select VMs by tag); absent: none. */
+  tags: z.array(VmTag).optional(),
 });
 export type VmInventory = z.infer<typeof VmInventory>;
 

@@ -17,10 +17,23 @@ export type StorageRef = z.infer<typeof StorageRef>;
 export const BackupMode = z.enum(['auto', 'full', 'incremental']);
 export type BackupMode = z.infer<typeof BackupMode>;
 
+/**
+ * The consistency a policy asks of a backup (the shape of policy.ts's PolicyConsistency, which
+ * imports this file). 'application' with a VM whose agent config quiesces nothing: 'abort' fails
+ * the backup, 'continue' makes it crash-consistent and says why in the manifest. Absent: the VM's
+ * agent config alone decides.
+ */
+export const RequestedConsistency = z.object({
+  mode: z.enum(['crash', 'application']),
+  onFailure: z.enum(['abort', 'continue']),
+});
+export type RequestedConsistency = z.infer<typeof RequestedConsistency>;
+
 export const BackupJobParams = z.object({
   vm: ObjectName,
   mode: BackupMode,
   storage: StorageRef,
+  consistency: RequestedConsistency.optional(),
 });
 export type BackupJobParams = z.infer<typeof BackupJobParams>;
 
@@ -183,3 +196,23 @@ export const jobKindsOf = {
   agent: ['backup', 'restore', 'snapshot'],
   storage: ['sync', 'verify', 'prune', 'gc', 'lock'],
 } as const satisfies Record<string, readonly JobKind[]>;
+
+/**
+ * A cancel request, core NATS on `bulwark.cancel.<site>.<worker>` (and `.shared` for a job on the
+ * site's shared queue), re-sent by the controller until the job ends. A worker running the job
+ * aborts it; a worker that receives the job later reports it cancelled without running it.
+ */
+export const CancelRequest = z.object({
+  jobId: z.string().min(1),
+  attempt: z.number().int().positive(),
+  requestedAt: z.iso.datetime(),
+});
+export type CancelRequest = z.infer<typeof CancelRequest>;
+
+/**
+ * Asked by a worker at start, request-reply on `subjects.pendingCancels`: the controller answers
+ * with the CancelRequest[] of every unfinished job of that worker (and of its site's shared queue)
+ * whose cancel was requested, so a worker that was away knows them before it pulls a job.
+ */
+export const PendingCancelsRequest = z.object({ site: SiteId, worker: SiteId });
+export type PendingCancelsRequest = z.infer<typeof PendingCancelsRequest>;

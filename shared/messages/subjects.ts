@@ -23,6 +23,8 @@ export const subjects = {
   inventoryRequest: 'bulwark.inventory.request',
   /** Core-NATS cancel requests to a worker. */
   cancel: (site: string, worker: string): string => `bulwark.cancel.${site}.${worker}`,
+  /** Core NATS request-reply: a starting worker asks the controller for its pending cancel requests. */
+  pendingCancels: 'bulwark.cancels.pending',
 } as const;
 
 /** The durable consumer name of a worker's own job subject ('.' is not allowed in durables). */

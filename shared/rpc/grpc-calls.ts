@@ -8,7 +8,9 @@ export function unaryHandler<Req, Res>(
   fn: (request: Req, call: grpc.ServerUnaryCall<Req, Res>) => Promise<Res>,
 ): grpc.handleUnaryCall<Req, Res> {
   return (call, callback) => {
-    fn(call.request, call).then(
+    // Through a microtask: a handler that throws before returning its promise fails the call
+    // with its own status instead of grpc-js's UNKNOWN.
+    Promise.resolve().then(() => fn(call.request, call)).then(
       (res) => callback(null, res),
       (err: unknown) => callback(toServiceError(err, log)),
     );
@@ -21,7 +23,7 @@ export function serverStreamHandler<Req, Res>(
   fn: (request: Req, call: grpc.ServerWritableStream<Req, Res>) => Promise<void>,
 ): grpc.handleServerStreamingCall<Req, Res> {
   return (call) => {
-    fn(call.request, call).then(
+    Promise.resolve().then(() => fn(call.request, call)).then(
       () => call.end(),
       // emit('error'), not destroy(): grpc-js sends the status from its own 'error' listener via
       // end(); a destroyed stream never reaches _final, so the client would wait forever.

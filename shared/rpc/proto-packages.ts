@@ -101,8 +101,16 @@ export function createBlockStoreClient(address: string, options: BlockStoreClien
   });
 }
 
-/** A Controller client on an insecure channel. */
-export function createControllerClient(address: string): ControllerClient {
+/** Options of a Controller client. */
+export interface ControllerClientOptions {
+  /** The API token sent with every call (`bulwark token create`); none: anonymous. */
+  readonly token?: string | undefined;
+}
+
+/** A Controller client on an insecure channel; with a token, every call carries it. */
+export function createControllerClient(address: string, options: ControllerClientOptions = {}): ControllerClient {
   const { Controller } = controllerPackage();
-  return new Controller(address, grpc.credentials.createInsecure());
+  return new Controller(address, grpc.credentials.createInsecure(), {
+    ...(options.token === undefined ? {} : { interceptors: [bearerTokenInterceptor(options.token)] }),
+  });
 }

@@ -73,7 +73,7 @@ describe('npm run bench (smoke)', () => {
   after(() => rmSync(tmp, { recursive: true, force: true }));
 
   it('backs up, changes, backs up again and restores a 64 MiB image, printing one JSON object', async () => {
-    const res = await runBench(['--json', '--size-mib', '64', '--tools', 'bulwark', '--cbt-size-mib', '64', '--replication-size-mib', '32', '--repair-chunks', '20'], { TMPDIR: tmp });
+    const res = await runBench(['--json', '--size-mib', '64', '--tools', 'bulwark', '--cbt-size-mib', '64', '--replication-size-mib', '32', '--repair-chunks', '20', '--scale-vms', '0'], { TMPDIR: tmp });
     assert.equal(res.code, 0, `bench exited ${res.code}\n${res.stderr}`);
     const report = Report.parse(JSON.parse(res.stdout));
 

@@ -199,6 +199,8 @@ describe('controller and CLI over real NATS', () => {
         offlineAfterMissedBeats: 3,
         replication: [{ from: 'a', to: 'b' }],
         verifySkipWithinMs: 3_600_000,
+        // This test is about the CLI and dispatch, not access (test/integration/api-access.test.ts).
+        access: { anonymousRole: 'admin' },
         logLevel: 'debug',
       }),
     );

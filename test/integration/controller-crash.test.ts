@@ -32,7 +32,7 @@ describe('controller killed mid-backup', () => {
     const controller = deployment.processes.get('controller');
     assert.ok(controller);
 
-    const client = createControllerClient(deployment.controllerAddress);
+    const client = createControllerClient(deployment.controllerAddress, { token: deployment.adminToken });
     await waitFor('the backup to run', async () => {
       const job = await callUnary<GetJobRequest, Job__Output>('controller', (r, o, cb) => client.GetJob(r, o, cb), { id: started.id });
       assert.notEqual(job.state, 'succeeded', 'the backup finished before the controller could be killed; use a larger disk');

@@ -115,8 +115,8 @@ describe('node agent process', () => {
     assert.equal(stored.type, 'inventory');
     assert.ok(stored.type === 'inventory');
     assert.deepEqual(stored.vms, [
-      { name: 'web1', hypervisor: 'files', disks: [{ name: 'root', sizeBytes: rootSize }, { name: 'data', sizeBytes: dataSize }] },
-      { name: 'empty', hypervisor: 'files', disks: [{ name: 'root', sizeBytes: 0 }] },
+      { name: 'web1', hypervisor: 'files', disks: [{ name: 'root', sizeBytes: rootSize }, { name: 'data', sizeBytes: dataSize }], tags: [] },
+      { name: 'empty', hypervisor: 'files', disks: [{ name: 'root', sizeBytes: 0 }], tags: [] },
     ]);
     await waitFor('three heartbeats', () => Promise.resolve(heartbeats.length >= 3 ? true : undefined), 10_000);
     const hb = heartbeats[0]!;

@@ -210,7 +210,7 @@ describe('storage credentials, storage daemons as processes', () => {
     const made = await runCliJson<{ tokenFile: string; tokenSha256: string }>(['storage-token', 'create', '--out', tokenFile, '--json']);
     assert.equal((await stat(tokenFile)).mode & 0o777, 0o600);
     const token = (await readFile(tokenFile, 'utf8')).trim();
-    assert.deepEqual(await runCliJson(['storage-token', 'hash', '--token-file', tokenFile, '--json']), { tokenSha256: made.tokenSha256 });
+    assert.deepEqual(await runCliJson(['storage-token', 'hash', tokenFile, '--json']), { tokenSha256: made.tokenSha256 });
     const { address } = await startStorage('storage-d', {
       site: 'site-d',
       access: { anonymousRole: 'none', clients: [{ name: 'replica', role: 'peer-read', tokenSha256: made.tokenSha256 }] },

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { withController } from '../cli-context.js';
+import { progressFlagOf, withController } from '../cli-context.js';
 import { reportStartedJob } from '../job-follower.js';
 import { parseMode, parseSite, parseVmName } from '../option-parsers.js';
 import { formatBytes, formatTime, printJson, printTable } from '../output.js';
@@ -16,7 +16,7 @@ export function registerBackupCommands(program: Command): void {
     .action(async (vm: string, opts: { mode: string; wait?: boolean; json?: boolean }, cmd: Command) => {
       await withController(cmd, async (api) => {
         const job = await api.startBackup({ vm, mode: opts.mode });
-        await reportStartedJob(api, job, { wait: opts.wait === true, json: opts.json === true });
+        await reportStartedJob(api, job, { wait: opts.wait === true, json: opts.json === true, progress: progressFlagOf(cmd) });
       });
     });
 

@@ -9,6 +9,7 @@
  */
 import type { Command } from 'commander';
 import { ValidationError } from '../../../shared/errors.js';
+import { printJson } from '../output.js';
 
 interface Node {
   /** "backup", "snapshot create": the words that lead to it. */
@@ -65,10 +66,14 @@ export function registerCompletionCommand(program: Command): void {
     .command('completion')
     .description('print a shell completion script: source <(bulwark completion bash)')
     .argument('<shell>', 'bash or zsh')
-    .action((shell: string) => {
-      const script = bashCompletion(program);
-      if (shell === 'bash') process.stdout.write(script);
-      else if (shell === 'zsh') process.stdout.write(`autoload -U +X bashcompinit && bashcompinit\n${script}`);
+    .option('--json', 'print JSON: {"shell", "script"}')
+    .action((shell: string, opts: { json?: boolean }) => {
+      const bash = bashCompletion(program);
+      let script: string;
+      if (shell === 'bash') script = bash;
+      else if (shell === 'zsh') script = `autoload -U +X bashcompinit && bashcompinit\n${bash}`;
       else throw new ValidationError('shell', 'must be bash or zsh');
+      if (opts.json) printJson({ shell, script });
+      else process.stdout.write(script);
     });
 }

@@ -16,7 +16,7 @@ export function registerInventoryCommands(program: Command): void {
           return;
         }
         printTable(
-          ['VM', 'SITE', 'AGENT', 'HYPERVISOR', 'DISKS', 'SIZE', 'LAST BACKUP', 'AT'],
+          ['VM', 'SITE', 'AGENT', 'HYPERVISOR', 'DISKS', 'SIZE', 'TAGS', 'LAST BACKUP', 'AT'],
           vms.map((vm) => [
             vm.name,
             vm.site,
@@ -24,6 +24,7 @@ export function registerInventoryCommands(program: Command): void {
             vm.hypervisor,
             vm.disks.map((d) => d.name).join(', '),
             formatBytes(vm.disks.reduce((sum, d) => sum + d.sizeBytes, 0)),
+            vm.tags.join(', ') || '-',
             vm.lastBackupId || '-',
             formatTime(vm.lastBackupAt),
           ]),

@@ -101,9 +101,11 @@ export function registerKeyCommands(program: Command): void {
     .description('print the key file (still sealed by its passphrase), as JSON or as a paper copy')
     .argument('<file>', 'the key file', parseDir)
     .option('--paper', 'numbered hex lines with checksums, for printing')
-    .action((path: string, opts: { paper?: boolean }) => {
+    .option('--json', 'print JSON: the key file itself, or {"paper": "<the paper copy>"} with --paper')
+    .action((path: string, opts: { paper?: boolean; json?: boolean }) => {
       const file = loadKeyFile(path);
-      process.stdout.write(opts.paper ? keyFileToPaper(file) : `${JSON.stringify(file, null, 2)}\n`);
+      if (opts.paper && opts.json) printJson({ paper: keyFileToPaper(file) });
+      else process.stdout.write(opts.paper ? keyFileToPaper(file) : `${JSON.stringify(file, null, 2)}\n`);
     });
 
   key
@@ -111,7 +113,8 @@ export function registerKeyCommands(program: Command): void {
     .description('rebuild a key file from a paper copy (checks every line)')
     .requiredOption('--paper <file>', 'the typed-in paper copy', parseDir)
     .requiredOption('--out <file>', 'where to write the key file (refuses to overwrite)', parseDir)
-    .action(async (opts: { paper: string; out: string }) => {
+    .option('--json', 'print JSON')
+    .action(async (opts: { paper: string; out: string; json?: boolean }) => {
       let text: string;
       try {
         text = await readFile(opts.paper, 'utf8');
@@ -120,6 +123,7 @@ export function registerKeyCommands(program: Command): void {
       }
       const file = keyFileFromPaper(text);
       await writeKeyFile(opts.out, file);
-      console.log(`key ${file.fingerprint} written to ${opts.out}`);
+      if (opts.json) printJson({ file: opts.out, fingerprint: file.fingerprint, createdAt: file.createdAt });
+      else console.log(`key ${file.fingerprint} written to ${opts.out}`);
     });
 }

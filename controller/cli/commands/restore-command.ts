@@ -1,5 +1,5 @@
 import { Option, type Command } from 'commander';
-import { withController } from '../cli-context.js';
+import { progressFlagOf, withController } from '../cli-context.js';
 import { reportStartedJob } from '../job-follower.js';
 import { parseDir, parseId, parseSite, parseWorker } from '../option-parsers.js';
 
@@ -31,7 +31,7 @@ export function registerRestoreCommand(program: Command): void {
             format: opts.format,
             start: opts.start === true,
           });
-          await reportStartedJob(api, job, { wait: opts.wait === true, json: opts.json === true });
+          await reportStartedJob(api, job, { wait: opts.wait === true, json: opts.json === true, progress: progressFlagOf(cmd) });
         });
       },
     );

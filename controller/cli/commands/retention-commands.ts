@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { ValidationError } from '../../../shared/errors.js';
-import { withController } from '../cli-context.js';
+import { progressFlagOf, withController } from '../cli-context.js';
 import { reportStartedJob, reportStartedJobs } from '../job-follower.js';
 import { parseDuration, parseId, parseKeepCount, parseSite, parseUntil, parseVmName } from '../option-parsers.js';
 import { printPruneDecisions } from '../output.js';
@@ -63,6 +63,7 @@ export function registerRetentionCommands(program: Command): void {
           wait: opts.wait === true || opts.dryRun === true,
           json: opts.json === true,
           print: printPruneDecisions,
+          progress: progressFlagOf(cmd),
         });
       });
     });
@@ -84,7 +85,7 @@ export function registerRetentionCommands(program: Command): void {
           dryRun: opts.dryRun === true,
           ...(opts.grace !== undefined ? { graceMs: opts.grace } : {}),
         });
-        await reportStartedJob(api, job, { wait: opts.wait === true, json: opts.json === true });
+        await reportStartedJob(api, job, { wait: opts.wait === true, json: opts.json === true, progress: progressFlagOf(cmd) });
       });
     });
 
@@ -102,7 +103,7 @@ export function registerRetentionCommands(program: Command): void {
       async (backupId: string, opts: { until: string; site?: string; wait?: boolean; json?: boolean }, cmd: Command) => {
         await withController(cmd, async (api) => {
           const { jobs } = await api.lockBackup({ backupId, until: opts.until, site: opts.site ?? '' });
-          await reportStartedJobs(api, jobs, { wait: opts.wait === true, json: opts.json === true });
+          await reportStartedJobs(api, jobs, { wait: opts.wait === true, json: opts.json === true, progress: progressFlagOf(cmd) });
         });
       },
     );

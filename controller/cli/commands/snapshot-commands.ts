@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { OWN_SNAPSHOT_PREFIX, SnapshotName } from '../../../shared/messages/jobs.js';
 import { SnapshotResult } from '../../../shared/messages/results.js';
 import type { Job__Output } from '../../../shared/rpc/generated/bulwark/v1/Job.js';
-import { withController } from '../cli-context.js';
+import { progressFlagOf, withController } from '../cli-context.js';
 import type { ControllerApi } from '../controller-api.js';
 import { reportStartedJob } from '../job-follower.js';
 import { parseVmName, zodParser } from '../option-parsers.js';
@@ -83,7 +83,7 @@ export function registerSnapshotCommands(program: Command): void {
 async function start(cmd: Command, req: Parameters<ControllerApi['startSnapshot']>[0], opts: JobOptions): Promise<void> {
   await withController(cmd, async (api) => {
     const job = await api.startSnapshot(req);
-    await reportStartedJob(api, job, { wait: opts.wait === true, json: opts.json === true, print: printSnapshots });
+    await reportStartedJob(api, job, { wait: opts.wait === true, json: opts.json === true, print: printSnapshots, progress: progressFlagOf(cmd) });
   });
 }
 

@@ -5,16 +5,21 @@ import { withController } from '../cli-context.js';
 import { parseDuration } from '../option-parsers.js';
 import { alertLines, formatDuration, formatTime, jobJson, printJson, printTable, progressText } from '../output.js';
 import { lastSyncText, pairJson, pairSettings } from './replication-command.js';
+import { NEEDS_ATTENTION_EXIT_CODE, RPO_HEAD, needsAttentionHelp, rpoEntryJson, rpoRows } from './rpo-command.js';
 
-/** `bulwark status`. */
+/** Above this many watched pairs, the status lists only the breached ones (`bulwark rpo` lists all). */
+const RPO_ROWS_LIMIT = 50;
+
+/** `bulwark status`: exits 5 when something needs attention (see needsAttentionHelp). */
 export function registerStatusCommand(program: Command): void {
   program
     .command('status')
     .description(
-      'the deployment at a glance: sites and their workers, the newest backup of each VM, open damage alerts, replication lag, running and recently failed jobs',
+      'the deployment at a glance: what needs attention, sites and their workers, the newest backup of each VM, RPO state, open damage alerts, replication lag, running and recently failed jobs',
     )
     .option('--failed-within <duration>', 'list jobs that failed within this age (default 24h)', parseDuration)
     .option('--json', 'print JSON')
+    .addHelpText('after', needsAttentionHelp)
     .action(async (opts: { failedWithin?: number; json?: boolean }, cmd: Command) => {
       await withController(cmd, async (api) => {
         const status = await api.getStatus(opts.failedWithin !== undefined ? { failedWithinMs: opts.failedWithin } : {});
@@ -24,10 +29,12 @@ export function registerStatusCommand(program: Command): void {
             replication: status.replication.map(pairJson),
             activeJobs: status.activeJobs.map(jobJson),
             failedJobs: status.failedJobs.map(jobJson),
+            rpo: status.rpo.map(rpoEntryJson),
           });
-          return;
+        } else {
+          printStatus(status);
         }
-        printStatus(status);
+        if (status.needsAttention.length > 0) process.exitCode = NEEDS_ATTENTION_EXIT_CODE;
       });
     });
 }
@@ -36,6 +43,8 @@ function printStatus(s: GetStatusResponse__Output): void {
   const nowMs = Date.parse(s.now);
   const age = (iso: string) => (iso ? formatDuration(nowMs - Date.parse(iso)) : '-');
   console.log(`Bulwark status at ${formatTime(s.now)}`);
+  if (s.needsAttention.length === 0) console.log('Nothing needs attention.');
+  else for (const line of s.needsAttention) console.log(`NEEDS ATTENTION: ${line}`);
 
   section('Sites');
   const sites = [...new Set(s.workers.map((w) => w.site))].sort();
@@ -60,6 +69,18 @@ function printStatus(s: GetStatusResponse__Output): void {
     ),
     'no VMs known yet',
   );
+
+  const breached = s.rpo.filter((e) => e.state === 'breached');
+  section(
+    s.rpo.length === 0
+      ? 'RPO: no VM watched (give a policy an RPO)'
+      : `RPO: ${s.rpo.length} watched, ${s.rpo.length - breached.length} ok, ${breached.length === 0 ? 'none breached' : `${breached.length} BREACHED`}`,
+  );
+  if (s.rpo.length > 0 && s.rpo.length <= RPO_ROWS_LIMIT) printTable(RPO_HEAD, rpoRows(s.rpo), '');
+  else if (breached.length > 0) {
+    printTable(RPO_HEAD, rpoRows(breached), '');
+    console.log('(breached only; `bulwark rpo` lists every watched VM and site)');
+  }
 
   section(`Open alerts: ${s.openAlerts.length === 0 ? 'none' : s.openAlerts.length}`);
   s.openAlerts.forEach((a, i) => {

@@ -1,6 +1,6 @@
 import { Option, type Command } from 'commander';
 import { PreconditionError, ValidationError } from '../../../shared/errors.js';
-import { withController } from '../cli-context.js';
+import { progressFlagOf, withController } from '../cli-context.js';
 import type { ControllerApi } from '../controller-api.js';
 import { reportStartedJob } from '../job-follower.js';
 import { parseByteRate, parseConcurrency, parseDuration, parseId, parseSite, parseSyncMode, parseVmName } from '../option-parsers.js';
@@ -48,7 +48,7 @@ export function registerStorageCommands(program: Command): void {
           ...(opts.rate !== undefined ? { rateBytesPerSecond: opts.rate } : {}),
           ...(opts.concurrency !== undefined ? { concurrency: opts.concurrency } : {}),
         });
-        await reportStartedJob(api, job, { wait: opts.wait === true, json: opts.json === true });
+        await reportStartedJob(api, job, { wait: opts.wait === true, json: opts.json === true, progress: progressFlagOf(cmd) });
       });
     });
 
@@ -94,7 +94,7 @@ export function registerStorageCommands(program: Command): void {
               force: opts.force === true,
               ...(opts.skipWithin !== undefined ? { skipVerifiedWithinMs: opts.skipWithin } : {}),
             });
-        await reportStartedJob(api, job, { wait: opts.wait === true, json: opts.json === true });
+        await reportStartedJob(api, job, { wait: opts.wait === true, json: opts.json === true, progress: progressFlagOf(cmd) });
       });
     });
 }

@@ -43,11 +43,11 @@ export function registerStorageTokenCommands(program: Command): void {
   cmd
     .command('hash')
     .description('print the sha256 of an existing token, read from a file')
-    .requiredOption('--token-file <file>', 'the file holding the token', parseDir)
+    .argument('<token-file>', 'the file holding the token', parseDir)
     .option('--json', 'print JSON')
-    .action(async (opts: { tokenFile: string; json?: boolean }) => {
-      const token = (await readFile(opts.tokenFile, 'utf8')).replace(/\r?\n$/, '');
-      if (token === '' || /\s/.test(token)) throw new ValidationError('--token-file', 'must hold one token, without spaces');
+    .action(async (tokenFile: string, opts: { json?: boolean }) => {
+      const token = (await readFile(tokenFile, 'utf8')).replace(/\r?\n$/, '');
+      if (token === '' || /\s/.test(token)) throw new ValidationError('token-file', 'must hold one token, without spaces');
       const tokenSha256 = bearerTokenSha256(token);
       if (opts.json) printJson({ tokenSha256 });
       else console.log(tokenSha256);

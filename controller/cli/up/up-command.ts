@@ -4,7 +4,9 @@
  * under one data directory; writes the client config the CLI finds by itself; stops everything
  * on Ctrl-C or SIGTERM. Each daemon is a real child process, as it would be on its own host.
  * Storage calls need a token (made under <data dir>/tokens on first start, docs/ACCESS.md): the
- * agent's, and for each storage a read-only one at the other site, for sync and repair.
+ * agent's, and for each storage a read-only one at the other site, for sync and repair. Calls to
+ * the controller need an API token too: the controller makes the admin token
+ * <data dir>/tokens/bootstrap-admin.token on its first start, and client.json names it.
  */
 import type { Command } from 'commander';
 import { randomBytes } from 'node:crypto';
@@ -15,10 +17,12 @@ import { z } from 'zod';
 import { loadConfigFile, parseConfig } from '../../../shared/config/load-config.js';
 import { BEARER_TOKEN_PATTERN, bearerTokenSha256, createBearerToken } from '../../../shared/crypto/bearer-token.js';
 import { generateKeyMaterial } from '../../../shared/crypto/datastore-keys.js';
-import { ConfigError } from '../../../shared/errors.js';
+import { AppError, ConfigError } from '../../../shared/errors.js';
 import { KeyFile, sealKeyFile } from '../../../shared/crypto/key-file.js';
 import { writeFileAtomic } from '../../../shared/fs/atomic-file.js';
 import { ObjectName } from '../../../shared/ids.js';
+import { SchedulerConfig } from '../../config.js';
+import { VmTag } from '../../../shared/messages/policy.js';
 import type { ListVmsRequest } from '../../../shared/rpc/generated/bulwark/v1/ListVmsRequest.js';
 import type { ListVmsResponse__Output } from '../../../shared/rpc/generated/bulwark/v1/ListVmsResponse.js';
 import type { ListWorkersRequest } from '../../../shared/rpc/generated/bulwark/v1/ListWorkersRequest.js';
@@ -49,6 +53,8 @@ export const UpConfig = z
         z.object({
           name: ObjectName,
           disks: z.array(z.object({ name: ObjectName, sizeMib: z.number().int().min(1).max(1024 * 1024) })).min(1),
+          /** Tags in the agent config (policies select VMs by tag). */
+          tags: z.array(VmTag).optional(),
         }),
       )
       .default([{ name: 'demo-vm', disks: [{ name: 'disk0', sizeMib: 1024 }] }]),
@@ -58,6 +64,7 @@ export const UpConfig = z
         z.object({
           name: ObjectName,
           disks: z.array(z.object({ name: ObjectName, path: z.string().startsWith('/', 'must be an absolute path') })).min(1),
+          tags: z.array(VmTag).optional(),
         }),
       )
       .default([]),
@@ -65,6 +72,8 @@ export const UpConfig = z
     /** Encrypt the datastores (a key is created under the data dir on first start). */
     encryption: z.boolean().default(true),
     natsPort: z.number().int().min(0).max(65535).default(0),
+    /** The controller's dispatch limits and scheduler tick (docs/OPERATORS.md "Scheduling"); absent: its defaults. */
+    scheduler: SchedulerConfig.optional(),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'),
   })
   .strict()
@@ -80,6 +89,7 @@ interface UpOptions {
   config?: string;
   demoDiskMib?: number;
   readyFile?: string;
+  json?: boolean;
 }
 
 const parseDiskMib = zodParser(
@@ -106,6 +116,9 @@ export interface EmbeddedDeployment {
   readonly metrics: Readonly<Record<string, string>>;
   /** The storage token of the agent (role agent at both storages), for tests that call a storage directly. */
   readonly agentToken: string;
+  /** The controller's bootstrap admin API token (the client config names its file), for tests and benches that call the API directly. */
+  readonly adminToken: string;
+  readonly adminTokenFile: string;
   stop(): Promise<void>;
   /** Resolves with the name of the first daemon that exits on its own. */
   readonly unexpectedExit: Promise<string>;
@@ -156,6 +169,7 @@ export async function startEmbedded(dataDirArg: string, config: UpConfig, log: (
     if (key) log(`encryption       key ${key.fingerprint} (${key.keyFile})`);
 
     const tokens = await ensureEmbeddedTokens(join(dataDir, 'tokens'));
+    const adminTokenFile = join(dataDir, 'tokens', 'bootstrap-admin.token');
     // A fixed port: the CLI's client config and running `--wait` calls survive a controller restart.
     const controller = await daemon('controller', 'controller/main.ts', {
       listen: `127.0.0.1:${await freePort()}`,
@@ -164,10 +178,16 @@ export async function startEmbedded(dataDirArg: string, config: UpConfig, log: (
       replication: [{ from: 'a', to: 'b' }],
       // Read-only at both storages: `bulwark catalog import` lists their backups.
       storageTokenFile: tokens.controller.file,
+      // Every API call needs a token; on a fresh catalog the controller makes an admin one here,
+      // which the client config names, so `bulwark` works at once.
+      access: { anonymousRole: 'none', bootstrapTokenFile: adminTokenFile },
+      ...(config.scheduler ? { scheduler: config.scheduler } : {}),
       logLevel: config.logLevel,
     });
     const controllerAddress = String(controller.address);
     log(`controller       ${controllerAddress}`);
+    const adminToken = readEmbeddedAdminToken(adminTokenFile);
+    log(`API token        ${adminTokenFile} (role admin; \`bulwark token create\` makes more)`);
 
     // Fixed ports, as for the controller: a restarted storage keeps its address, and each
     // storage's config can name the other's before either runs.
@@ -207,7 +227,8 @@ export async function startEmbedded(dataDirArg: string, config: UpConfig, log: (
       log(`storage site ${site}   ${storages[site]}  (${site === 'a' ? 'primary' : 'replica of a'})`);
     }
 
-    const vms: { name: string; disks: { name: string; path: string }[] }[] = [...config.vms];
+    const vms: { name: string; disks: { name: string; path: string }[]; tags?: string[] | undefined }[] = [...config.vms];
+    const demoTags = (name: string) => config.demoVms.find((v) => v.name === name)?.tags;
     if (config.demoHypervisor === 'qemu') {
       for (const vm of config.demoVms) {
         const qvm = await startQemuDemoVm(join(dataDir, 'vms'), logs, vm, log);
@@ -227,7 +248,7 @@ export async function startEmbedded(dataDirArg: string, config: UpConfig, log: (
         }
         disks.push({ name: disk.name, path });
       }
-      vms.push({ name: vm.name, disks });
+      vms.push({ name: vm.name, disks, ...(vm.tags ? { tags: vm.tags } : {}) });
     }
     await daemon('agent-1', 'node-agent/main.ts', {
       site: 'a',
@@ -238,7 +259,13 @@ export async function startEmbedded(dataDirArg: string, config: UpConfig, log: (
           ? {
               kind: 'qemu',
               workDir: join(dataDir, 'agent-1', 'qemu'),
-              vms: qemuVms.map((vm) => ({ name: vm.name, qmpSocket: vm.qmpSocket, nbdSocket: vm.nbdSocket, definition: { cpus: 1, memoryMiB: 512 } })),
+              vms: qemuVms.map((vm) => ({
+                name: vm.name,
+                qmpSocket: vm.qmpSocket,
+                nbdSocket: vm.nbdSocket,
+                definition: { cpus: 1, memoryMiB: 512 },
+                ...(demoTags(vm.name) ? { tags: demoTags(vm.name) } : {}),
+              })),
             }
           : { kind: 'files', vms },
       ...(key ? { encryption: { keyFile: key.keyFile, passphraseFile: key.passphraseFile } } : {}),
@@ -248,8 +275,8 @@ export async function startEmbedded(dataDirArg: string, config: UpConfig, log: (
     const vmNames = [...vms.map((v) => v.name), ...qemuVms.map((v) => v.name)];
     log(`agent agent-1    site a, ${config.demoHypervisor} driver, VMs: ${vmNames.join(', ') || '(none)'}`);
 
-    await waitForWorkers(controllerAddress, ['a/storage', 'b/storage', 'a/agent-1'], vmNames);
-    writeClientConfig(dataDir, controllerAddress);
+    await waitForWorkers(controllerAddress, adminToken, ['a/storage', 'b/storage', 'a/agent-1'], vmNames);
+    writeClientConfig(dataDir, controllerAddress, { tokenFile: adminTokenFile });
     log(`metrics          ${Object.entries(metrics).map(([name, address]) => `${name} http://${address}/metrics`).join(', ')}`);
 
     const unexpectedExit = Promise.race(
@@ -266,6 +293,8 @@ export async function startEmbedded(dataDirArg: string, config: UpConfig, log: (
       metrics,
       nats,
       agentToken: tokens.agent.token,
+      adminToken,
+      adminTokenFile,
       stop,
       unexpectedExit,
     };
@@ -332,18 +361,36 @@ export async function ensureEmbeddedTokens(
   };
 }
 
-async function waitForWorkers(address: string, workers: string[], vms: string[], timeoutMs = 60_000): Promise<void> {
-  const client = createControllerClient(address);
+/**
+ * The admin API token the controller wrote on its first start. A later start finds tokens in
+ * the catalog and writes none, so the file from the first start is the one to use.
+ */
+function readEmbeddedAdminToken(file: string): string {
+  if (!existsSync(file)) {
+    throw new ConfigError(file, '', 'missing: the controller writes its admin token there only on a catalog without tokens; restore the file, or make a token with the old one');
+  }
+  const token = readFileSync(file, 'utf8').replace(/\r?\n$/, '');
+  if (!BEARER_TOKEN_PATTERN.test(token)) throw new ConfigError(file, '', 'not an API token (bwk_ + 43 base64url characters)');
+  return token;
+}
+
+async function waitForWorkers(address: string, token: string, workers: string[], vms: string[], timeoutMs = 60_000): Promise<void> {
+  const client = createControllerClient(address, { token });
+  // A controller that refuses the token (revoked, or a catalog from elsewhere) will not change its mind: say so now.
+  const notYet = (err: unknown): never[] => {
+    if (err instanceof AppError && (err.code === 'UNAUTHENTICATED' || err.code === 'PERMISSION_DENIED')) throw err;
+    return [];
+  };
   const deadline = Date.now() + timeoutMs;
   try {
     for (;;) {
       const [w, v] = await Promise.all([
         callUnary<ListWorkersRequest, ListWorkersResponse__Output>('controller', (req, o, cb) => client.ListWorkers(req, o, cb), {})
           .then((r) => r.workers)
-          .catch(() => []),
+          .catch(notYet),
         callUnary<ListVmsRequest, ListVmsResponse__Output>('controller', (req, o, cb) => client.ListVms(req, o, cb), {})
           .then((r) => r.vms)
-          .catch(() => []),
+          .catch(notYet),
       ]);
       const online = new Set(w.filter((x) => x.state === 'online').map((x) => `${x.site}/${x.id}`));
       const known = new Set(v.map((x) => x.name));
@@ -364,36 +411,39 @@ export function registerUpCommand(program: Command): void {
     .command('up')
     .description('start the embedded single-machine deployment: nats-server, controller, storages for sites a and b, an agent with demo VMs')
     .option('--data-dir <dir>', 'where everything lives', parseDir, resolve(process.env.BULWARK_HOME ?? '.bulwark'))
-    .option('--config <file>', 'an optional JSON file: demoVms, vms, chunkSizeBytes, encryption, natsPort, logLevel', parseDir)
+    .option('--config <file>', 'an optional JSON file: demoVms, vms, chunkSizeBytes, encryption, natsPort, scheduler, logLevel', parseDir)
     .option('--demo-disk-mib <n>', 'size of the default demo VM disk in MiB (default 1024)', parseDiskMib)
     .option('--ready-file <file>', 'write a JSON file here once everything is up (for scripts)', parseDir)
+    .option('--json', 'print the ready JSON (as in --ready-file) on stdout once up; the progress lines go to stderr')
     .action(async (opts: UpOptions) => {
+      // With --json, stdout holds the ready JSON alone.
+      const say = opts.json ? (line: string) => console.error(line) : (line: string) => console.log(line);
       let config = opts.config ? loadConfigFile(UpConfig, opts.config) : parseConfig(UpConfig, {}, 'defaults');
       if (opts.demoDiskMib !== undefined && !opts.config) {
         config = { ...config, demoVms: [{ name: 'demo-vm', disks: [{ name: 'disk0', sizeMib: opts.demoDiskMib }] }] };
       }
-      const deployment = await startEmbedded(opts.dataDir, config, (line) => console.log(line));
-      console.log(`\nBulwark is up. The CLI finds the controller at ${deployment.controllerAddress} by itself`);
-      console.log(`(client config in ${deployment.dataDir}); logs in ${join(deployment.dataDir, 'logs')}. Ctrl-C stops everything.`);
-      if (opts.readyFile) {
-        writeFileSync(opts.readyFile, JSON.stringify({
-          pid: process.pid,
-          dataDir: deployment.dataDir,
-          natsUrl: deployment.natsUrl,
-          controller: deployment.controllerAddress,
-          storages: deployment.storages,
-          metrics: deployment.metrics,
-          vms: deployment.vms,
-        }));
-      }
+      const deployment = await startEmbedded(opts.dataDir, config, say);
+      say(`\nBulwark is up. The CLI finds the controller at ${deployment.controllerAddress} by itself`);
+      say(`(client config in ${deployment.dataDir}); logs in ${join(deployment.dataDir, 'logs')}. Ctrl-C stops everything.`);
+      const ready = {
+        pid: process.pid,
+        dataDir: deployment.dataDir,
+        natsUrl: deployment.natsUrl,
+        controller: deployment.controllerAddress,
+        storages: deployment.storages,
+        metrics: deployment.metrics,
+        vms: deployment.vms,
+      };
+      if (opts.readyFile) writeFileSync(opts.readyFile, JSON.stringify(ready));
+      if (opts.json) process.stdout.write(`${JSON.stringify(ready)}\n`);
       const signal = await new Promise<string>((resolveSignal) => {
         process.once('SIGINT', () => resolveSignal('SIGINT'));
         process.once('SIGTERM', () => resolveSignal('SIGTERM'));
         void deployment.unexpectedExit.then((name) => resolveSignal(`${name} exited`));
       });
-      console.log(`\nstopping (${signal})`);
+      say(`\nstopping (${signal})`);
       await deployment.stop();
-      console.log('stopped');
+      say('stopped');
       if (signal.endsWith('exited')) process.exitCode = 1;
     });
 }

@@ -9,6 +9,7 @@
  */
 import { z } from 'zod';
 import { ObjectName } from '../../../shared/ids.js';
+import { VmTag } from '../../../shared/messages/policy.js';
 
 const AbsolutePath = z.string().startsWith('/', 'must be an absolute path');
 
@@ -22,6 +23,8 @@ const LibvirtVm = z.strictObject({
     .min(1, 'must not be empty')
     .max(255)
     .regex(/^[^\s/][^/\n]*$/, 'must be a libvirt domain name (no "/", no newline, not starting with a space)'),
+  /** Tags reported in the inventory; policies select VMs by tag. */
+  tags: z.array(VmTag).optional(),
 });
 
 /** The `hypervisor` section of an agent whose VMs are libvirt domains. */

@@ -19,7 +19,7 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { NotFoundError } from '../../../shared/errors.js';
 import type { QemuHypervisorConfig, QemuVmConfig } from '../../config.js';
-import type { BackupView, HypervisorDriver, ViewConsistency, VmInventory } from '../hypervisor.js';
+import type { BackupView, ConfiguredConsistency, HypervisorDriver, ViewConsistency, VmInventory } from '../hypervisor.js';
 import { takeConsistentInstant } from './consistency.js';
 import { FleecingSession, type FleecedDisk } from './fleecing-session.js';
 import { NbdClient } from './nbd-client.js';
@@ -126,6 +126,11 @@ export class QemuDriver implements HypervisorDriver {
       this.open.delete(vm.name);
       throw err;
     }
+  }
+
+  configuredConsistency(vmName: string): ConfiguredConsistency {
+    const vm = this.vmConfig(vmName);
+    return { mode: vm.consistency?.mode ?? 'crash', field: `hypervisor.vms.${this.config.vms.indexOf(vm)}.consistency` };
   }
 
   private vmConfig(vmName: string): QemuVmConfig {

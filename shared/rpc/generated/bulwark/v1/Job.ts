@@ -17,6 +17,14 @@ export interface Job {
   'progress'?: (_bulwark_v1_JobProgress | null);
   'paramsJson'?: (string);
   'resultJson'?: (string);
+  'cancelRequestedAt'?: (string);
+  'policy'?: (string);
+  'priority'?: (number);
+  'dueAt'?: (string);
+  'notBefore'?: (string);
+  'startBy'?: (string);
+  'maxAttempts'?: (number);
+  'publishedAt'?: (string);
 }
 
 export interface Job__Output {
@@ -34,4 +42,12 @@ export interface Job__Output {
   'progress': (_bulwark_v1_JobProgress__Output | null);
   'paramsJson': (string);
   'resultJson': (string);
+  'cancelRequestedAt': (string);
+  'policy': (string);
+  'priority': (number);
+  'dueAt': (string);
+  'notBefore': (string);
+  'startBy': (string);
+  'maxAttempts': (number);
+  'publishedAt': (string);
 }

@@ -10,6 +10,7 @@ export interface Vm {
   'disks'?: (_bulwark_v1_VmDisk)[];
   'lastBackupId'?: (string);
   'lastBackupAt'?: (string);
+  'tags'?: (string)[];
 }
 
 export interface Vm__Output {
@@ -20,4 +21,5 @@ export interface Vm__Output {
   'disks': (_bulwark_v1_VmDisk__Output)[];
   'lastBackupId': (string);
   'lastBackupAt': (string);
+  'tags': (string)[];
 }

@@ -1,0 +1,328 @@
+/**
+ * The policy scheduler: turns policies into jobs (DESIGN.md §8).
+ *
+ * - Due times. Each enabled policy is due at every time one of its cron expressions names, in
+ *   the policy's time zone (croner). At a due time it makes one backup job per covered VM
+ *   (controller/policies/coverage.ts), carrying the policy's name, priority, mode, consistency,
+ *   storage site, retry count and the schedule time (`dueAt`). Coalesced: no job for a VM that
+ *   still has a queued or running backup of the same policy.
+ * - State. The newest schedule time each policy fired for is kept in the catalog
+ *   (`policy_runs`), written after its jobs; a job row carries (policy, vm, dueAt), and a VM that
+ *   already has a job for a schedule time gets no second one. So a crash mid-fire fires the rest
+ *   on restart and nothing twice. After downtime, the missed ticks make one catch-up job per VM
+ *   (due at the newest missed tick), not one per tick. Counting starts at the newest of: the
+ *   last fired time, the policy's creation, its last edit (an edit never fires a "missed" run of
+ *   its new schedule).
+ * - Changes. Policies are re-read from the catalog every `tickMs` (and at each due time), so a
+ *   policy created, edited, disabled or deleted is picked up within a tick, without a
+ *   notification path between the API and the scheduler.
+ * - Windows. A job due outside its policy's start window waits unpublished until the window
+ *   opens (`notBefore`); one still unpublished when the window ends (`startBy`) is marked
+ *   skipped with the reason. A window's times are HH:MM in the policy's zone; an end before the
+ *   start spans midnight. A job the gate has published before the end is left to run.
+ * - After a backup. A policy backup that succeeded is followed by a prune of its VM with the
+ *   policy's retention at the storage site, and a sync from the storage site to each replica
+ *   site; a policy sync that succeeded is followed by a prune, at the replica, of each covered VM
+ *   it holds copies of. Coalesced: no sync of a pair while one is queued or running, no prune of a
+ *   VM at a site while the policy's prune of it there is. A crash before a follow-up is made loses
+ *   it; the next backup's follow-ups do the same work.
+ *
+ * Time comes from the Clock and waiting from a Timer, so tests drive both.
+ */
+import { Cron } from 'croner';
+import type { Clock } from '../../shared/clock.js';
+import type { Logger } from '../../shared/log.js';
+import type { Policy, StartWindow } from '../../shared/messages/policy.js';
+import type { Catalog, JobRow, PolicyRow } from '../catalog/catalog.js';
+import type { JobChangeFeed } from '../jobs/job-change-feed.js';
+import { syncPairOfJob, type BackupRequest, type PruneRequest, type SyncRequest } from '../jobs/job-service.js';
+import type { Timer } from '../jobs/replication-scheduler.js';
+import { vmsCoveredBy } from './coverage.js';
+
+/** What the scheduler needs of the jobs domain (JobService). */
+export interface PolicyJobStarter {
+  startBackup(req: BackupRequest): Promise<JobRow>;
+  startPrune(req: PruneRequest): Promise<JobRow>;
+  startSync(req: SyncRequest): Promise<JobRow>;
+  /** A dispatch pass: publishes the ready jobs the gate lets through. */
+  publishPending(): Promise<number>;
+}
+
+export interface PolicySchedulerOptions {
+  readonly catalog: Catalog;
+  readonly jobs: PolicyJobStarter;
+  readonly changes: JobChangeFeed;
+  readonly clock: Clock;
+  readonly timer: Timer;
+  readonly log: Logger;
+  /** How often policies are re-read, closed windows skipped and a dispatch pass run. */
+  readonly tickMs: number;
+}
+
+/** How many succeeded jobs are remembered as followed up (a notification may repeat). */
+const FOLLOWED_UP_MEMORY = 10_000;
+/** How many unfinished sync jobs are searched for one of the same pair. */
+const SYNC_SEARCH_LIMIT = 1000;
+
+function cronsOf(policy: Pick<Policy, 'schedule'>): Cron[] {
+  return policy.schedule.cron.map((expr) => new Cron(expr, { timezone: policy.schedule.timezone, paused: true }));
+}
+
+/** The earliest schedule time of the policy strictly after `afterMs`; undefined: none (ever). */
+export function nextDueMs(policy: Pick<Policy, 'schedule'>, afterMs: number): number | undefined {
+  let next: number | undefined;
+  for (const cron of cronsOf(policy)) {
+    const at = cron.nextRun(new Date(afterMs))?.getTime();
+    if (at !== undefined && (next === undefined || at < next)) next = at;
+  }
+  return next;
+}
+
+/** The newest schedule time of the policy in (afterMs, nowMs]; undefined: none fell due. */
+export function latestDueMs(policy: Pick<Policy, 'schedule'>, afterMs: number, nowMs: number): number | undefined {
+  let latest: number | undefined;
+  for (const cron of cronsOf(policy)) {
+    const first = cron.nextRun(new Date(afterMs))?.getTime();
+    if (first === undefined || first > nowMs) continue;
+    // previousRuns excludes a run exactly at its reference: look from just after now.
+    const newest = Math.max(first, cron.previousRuns(1, new Date(nowMs + 1))[0]?.getTime() ?? first);
+    if (latest === undefined || newest > latest) latest = newest;
+  }
+  return latest;
+}
+
+/** Where a job due at `atMs` may start: from `notBeforeMs` (absent: now) until `startByMs`. */
+export interface WindowPlacement {
+  readonly notBeforeMs?: number;
+  readonly startByMs: number;
+}
+
+/**
+ * The start window a job due at `atMs` falls in: the one open at that time (it may start at
+ * once, until the window ends), else the next one to open. Start inclusive, end exclusive.
+ */
+export function placeInWindow(window: StartWindow, timezone: string, atMs: number): WindowPlacement {
+  const daily = (hhmm: string) => {
+    const [h, m] = hhmm.split(':');
+    return new Cron(`${Number(m)} ${Number(h)} * * *`, { timezone, paused: true });
+  };
+  const opens = daily(window.start);
+  const closes = daily(window.end);
+  const lastOpen = opens.previousRuns(1, new Date(atMs + 1))[0]?.getTime();
+  const lastClose = closes.previousRuns(1, new Date(atMs + 1))[0]?.getTime();
+  const open = lastOpen !== undefined && (lastClose === undefined || lastOpen > lastClose);
+  const endAfter = (ms: number) => closes.nextRun(new Date(ms))?.getTime() ?? ms;
+  if (open) return { startByMs: endAfter(atMs) };
+  // Every day has both times, so the next opening exists.
+  const notBeforeMs = opens.nextRun(new Date(atMs))?.getTime() ?? atMs;
+  return { notBeforeMs, startByMs: endAfter(notBeforeMs) };
+}
+
+export class PolicyScheduler {
+  private cancel: (() => void) | undefined;
+  private unsubscribe: (() => void) | undefined;
+  private running: Promise<void> = Promise.resolve();
+  private readonly followUps = new Set<Promise<void>>();
+  private readonly followedUp = new Set<string>();
+  private stopped = true;
+
+  constructor(private readonly opts: PolicySchedulerOptions) {}
+
+  /** Runs a first round now (catch-up after downtime), then at each due time and tick. */
+  start(): void {
+    this.stopped = false;
+    this.unsubscribe = this.opts.changes.subscribeAll((jobId) => this.onJobChange(jobId));
+    this.arm(0);
+  }
+
+  /** Cancels the timer and waits for the round and follow-ups in progress. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.cancel?.();
+    this.cancel = undefined;
+    this.unsubscribe?.();
+    this.unsubscribe = undefined;
+    await this.running;
+    await Promise.all([...this.followUps]);
+  }
+
+  /** Resolves once the round and follow-ups in progress have finished; for tests. */
+  async idle(): Promise<void> {
+    await this.running;
+    await Promise.all([...this.followUps]);
+  }
+
+  private arm(delayMs: number): void {
+    if (this.stopped) return;
+    this.cancel = this.opts.timer.after(Math.max(0, delayMs), () => {
+      this.cancel = undefined;
+      let nextDelayMs = this.opts.tickMs;
+      this.running = this.round()
+        .then((wakeMs) => {
+          nextDelayMs = Math.min(this.opts.tickMs, wakeMs - this.opts.clock.nowMs());
+        })
+        .catch((err: unknown) => this.opts.log.error({ err }, 'policy scheduler round failed; the next tick tries again'))
+        .finally(() => this.arm(nextDelayMs));
+    });
+  }
+
+  /** Fires every policy that fell due, skips jobs whose window closed, runs a dispatch pass; returns when to wake next. */
+  private async round(): Promise<number> {
+    const { catalog, clock } = this.opts;
+    let wakeMs = Number.POSITIVE_INFINITY;
+    for (const row of catalog.listPolicies()) {
+      if (this.stopped) break;
+      if (!row.policy.enabled) continue;
+      const nowMs = clock.nowMs();
+      const baseMs = this.countFromMs(row);
+      const dueMs = latestDueMs(row.policy, baseMs, nowMs);
+      if (dueMs !== undefined) {
+        await this.fire(row.policy, dueMs);
+        catalog.setPolicyLastDue(row.policy.name, new Date(dueMs).toISOString());
+      }
+      const next = nextDueMs(row.policy, Math.max(dueMs ?? baseMs, nowMs));
+      if (next !== undefined) wakeMs = Math.min(wakeMs, next);
+    }
+    wakeMs = Math.min(wakeMs, this.skipClosedWindows());
+    await this.opts.jobs.publishPending();
+    return wakeMs;
+  }
+
+  /** Schedule times after this one are due: the last fired, the creation, or the last edit, whichever is newest. */
+  private countFromMs(row: PolicyRow): number {
+    const lastDue = this.opts.catalog.getPolicyLastDue(row.policy.name);
+    return Math.max(Date.parse(lastDue ?? row.createdAt), Date.parse(row.updatedAt));
+  }
+
+  /** One backup job per covered VM for the schedule time `dueMs`. */
+  private async fire(policy: Policy, dueMs: number): Promise<void> {
+    const { catalog, clock } = this.opts;
+    const dueAt = new Date(dueMs).toISOString();
+    const log = this.opts.log.child({ policy: policy.name, dueAt });
+    const covered = vmsCoveredBy(policy, catalog.listVms());
+    const busy = new Set(catalog.listPolicyJobs(policy.name, { unfinished: true }).filter((j) => j.kind === 'backup').map((j) => j.vm));
+    const made = new Set(catalog.listPolicyJobs(policy.name, { dueAt }).map((j) => j.vm));
+    const vms = covered.filter((vm) => !busy.has(vm.name) && !made.has(vm.name));
+    const window = policy.schedule.window;
+    // A catch-up past its window waits for the next one rather than being skipped at once.
+    const placement = window ? placeInWindow(window, policy.schedule.timezone, Math.max(dueMs, clock.nowMs())) : undefined;
+    const results = await Promise.allSettled(
+      vms.map((vm) =>
+        this.opts.jobs.startBackup({
+          vm: vm.name,
+          mode: policy.schedule.mode,
+          consistency: policy.consistency,
+          ...(policy.storageSite !== undefined ? { storageSite: policy.storageSite } : {}),
+          policy: policy.name,
+          priority: policy.priority,
+          dueAt,
+          maxAttempts: policy.retry.maxAttempts,
+          ...(placement?.notBeforeMs !== undefined ? { notBefore: new Date(placement.notBeforeMs).toISOString() } : {}),
+          ...(placement ? { startBy: new Date(placement.startByMs).toISOString() } : {}),
+        }),
+      ),
+    );
+    results.forEach((r, i) => {
+      if (r.status === 'rejected') log.warn({ err: r.reason, vm: vms[i]?.name }, 'policy backup could not be created; the next run tries again');
+    });
+    const created = results.filter((r) => r.status === 'fulfilled').length;
+    log.info({ covered: covered.length, created, coalesced: covered.length - vms.length }, 'policy fired');
+  }
+
+  /**
+   * Skips the unpublished jobs whose start window has ended; returns the next time an
+   * unpublished job's state moves (a notBefore or startBy ahead), to wake then.
+   */
+  private skipClosedWindows(): number {
+    const { catalog, clock } = this.opts;
+    const now = clock.nowIso();
+    let wakeMs = Number.POSITIVE_INFINITY;
+    for (const job of catalog.listUnpublishedJobs()) {
+      for (const at of [job.notBefore, job.startBy]) {
+        if (at != null && at > now) wakeMs = Math.min(wakeMs, Date.parse(at));
+      }
+      if (job.startBy == null || job.startBy > now) continue;
+      const reason = `SKIPPED: its start window ended at ${job.startBy} before a dispatch slot was free; the policy's next run makes a new job`;
+      if (!catalog.skipJob(job.id, reason, now)) continue;
+      this.opts.log.warn({ jobId: job.id, policy: job.policy, vm: job.vm, startBy: job.startBy }, 'job skipped: start window ended');
+      this.opts.changes.notify(job.id);
+    }
+    return wakeMs;
+  }
+
+  private onJobChange(jobId: string): void {
+    if (this.stopped || this.followedUp.has(jobId)) return;
+    const job = this.opts.catalog.getJob(jobId);
+    if (job?.state !== 'succeeded' || job.policy == null || (job.kind !== 'backup' && job.kind !== 'sync')) return;
+    this.followedUp.add(jobId);
+    if (this.followedUp.size > FOLLOWED_UP_MEMORY) {
+      const oldest = this.followedUp.values().next().value;
+      if (oldest !== undefined) this.followedUp.delete(oldest);
+    }
+    const done = this.followUp(job, job.policy)
+      .catch((err: unknown) => this.opts.log.warn({ err, jobId }, 'follow-up of a policy job failed; the next backup does the same work'))
+      .finally(() => this.followUps.delete(done));
+    this.followUps.add(done);
+  }
+
+  private async followUp(job: JobRow, policyName: string): Promise<void> {
+    const row = this.opts.catalog.getPolicy(policyName);
+    if (!row) return;
+    const policy = row.policy;
+    if (job.kind === 'backup' && job.vm !== null) {
+      const storageSite = storageSiteOf(job);
+      if (storageSite === undefined) return;
+      if (policy.retention) await this.prune(policy, job.vm, storageSite);
+      for (const replica of policy.replicaSites) await this.sync(policy, storageSite, replica);
+      return;
+    }
+    const pair = syncPairOfJob(job);
+    if (!pair || !policy.retention) return;
+    const atReplica = new Set(this.opts.catalog.listBackups({ site: pair.to }).map((b) => b.vm));
+    for (const vm of vmsCoveredBy(policy, this.opts.catalog.listVms())) {
+      if (atReplica.has(vm.name)) await this.prune(policy, vm.name, pair.to);
+    }
+  }
+
+  private async prune(policy: Policy, vm: string, site: string): Promise<void> {
+    if (!policy.retention) return;
+    const pending = this.opts.catalog
+      .listPolicyJobs(policy.name, { unfinished: true })
+      .some((j) => j.kind === 'prune' && j.site === site && j.vm === vm);
+    if (pending) return;
+    const job = await this.opts.jobs.startPrune({
+      site,
+      vm,
+      keep: policy.retention,
+      dryRun: false,
+      policy: policy.name,
+      priority: policy.priority,
+      maxAttempts: policy.retry.maxAttempts,
+    });
+    this.opts.log.info({ jobId: job.id, policy: policy.name, vm, site }, 'policy prune started');
+  }
+
+  private async sync(policy: Policy, from: string, to: string): Promise<void> {
+    const { catalog } = this.opts;
+    const unfinished = [
+      ...catalog.listJobs({ kind: 'sync', state: 'queued', limit: SYNC_SEARCH_LIMIT }),
+      ...catalog.listJobs({ kind: 'sync', state: 'running', limit: SYNC_SEARCH_LIMIT }),
+    ];
+    if (unfinished.some((j) => { const p = syncPairOfJob(j); return p?.from === from && p.to === to; })) return;
+    const job = await this.opts.jobs.startSync({
+      fromSite: from,
+      toSite: to,
+      policy: policy.name,
+      priority: policy.priority,
+      maxAttempts: policy.retry.maxAttempts,
+    });
+    this.opts.log.info({ jobId: job.id, policy: policy.name, from, to }, 'policy sync started');
+  }
+}
+
+/** The site whose storage a backup job wrote to (its params' storage). */
+function storageSiteOf(job: JobRow): string | undefined {
+  const params = job.params as { storage?: { site?: unknown } } | null;
+  const site = params?.storage?.site;
+  return typeof site === 'string' ? site : undefined;
+}

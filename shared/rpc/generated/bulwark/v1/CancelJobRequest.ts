@@ -1,0 +1,10 @@
+// Original file: proto/bulwark/v1/controller.proto
+
+
+export interface CancelJobRequest {
+  'id'?: (string);
+}
+
+export interface CancelJobRequest__Output {
+  'id': (string);
+}

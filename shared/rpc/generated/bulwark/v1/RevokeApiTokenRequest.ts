@@ -1,0 +1,10 @@
+// Original file: proto/bulwark/v1/controller.proto
+
+
+export interface RevokeApiTokenRequest {
+  'name'?: (string);
+}
+
+export interface RevokeApiTokenRequest__Output {
+  'name': (string);
+}
