@@ -3,10 +3,12 @@
  * catalog), and simulated agents (node-agent/sim-agent-group.ts: one process per group of agents,
  * each agent with its own NATS connection, durable consumer, heartbeats, inventory and sim VMs).
  * It waits until the catalog holds every VM, then makes jobs due at a fixed rate for a fixed time,
- * round-robin over the agents: through the controller's API (`--scale-driver api`, the default:
- * snapshot lists, or backups with `--scale-job backup`; due when created), or through policies
- * (`--scale-driver policy`: one policy per second of the drive, its cron due at that second,
- * covering `rate` VMs; the policy scheduler makes backups and stamps their dueAt). It reports:
+ * round-robin over the agents: through policies (`--scale-driver policy`, the default: one policy
+ * per second of the drive, its cron due at that second, covering `rate` VMs; the policy scheduler
+ * makes the jobs and stamps their dueAt: snapshot-management policies by default, each job a
+ * snapshot create on the sim keeping 2, or backup policies with `--scale-job backup`), or through
+ * the controller's API (`--scale-driver api`: snapshot lists, or backups with `--scale-job
+ * backup`; due when created). It reports:
  * jobs due, dispatched and finished per second; dispatch latency (the worker's receipt time minus
  * the job's dueAt, else its createdAt, which the controller stamps before it stores and publishes
  * the job) as p50/p95/p99/max, split at the catalog's published_at; controller peak RSS (VmHWM)
@@ -16,8 +18,8 @@
  *
  * Run alone: `npx tsx bench/scale-bench.ts [--json] [--scale-vms 10000] [--scale-agents 200]
  * [--scale-seconds 60] [--scale-rate 100] [--agents-per-group 20] [--scale-job snapshot|backup]
- * [--scale-driver api|policy] [--keep]`; `npm run bench` includes it (data-path.ts). The drive's
- * jobs are snapshot lists by default (control plane only: at 100 jobs/s, a backup's data path
+ * [--scale-driver policy|api] [--keep]`; `npm run bench` includes it (data-path.ts). The drive's
+ * jobs are snapshot jobs by default (control plane only: at 100 jobs/s, a backup's data path
  * costs more CPU than two cores have, see docs/PERFORMANCE.md "Scale").
  * BULWARK_SCALE_CONTROLLER_NODE_ARGS passes Node flags to the controller only (e.g. --cpu-prof).
  */
@@ -41,8 +43,8 @@ import type { Job__Output } from '../shared/rpc/generated/bulwark/v1/Job.js';
 import { cpuSeconds, peakRssBytes } from './measure.js';
 
 const SITE = 'a';
-/** Policy mode: time to create the policies and let the scheduler arm before the first is due. */
-const POLICY_LEAD_MS = 20_000;
+/** Policy driver: the snapshots each snapshot policy keeps per VM. */
+const SNAPSHOT_KEEP = 2;
 const CHUNK_BYTES = 64 * 1024;
 
 export const ScaleOptions = z
@@ -53,19 +55,28 @@ export const ScaleOptions = z
     rate: z.number().min(0.1, '--scale-rate: at least 0.1 jobs/s').max(5000, '--scale-rate: at most 5000 jobs/s'),
     agentsPerGroup: z.number().int('--agents-per-group: must be a whole number').min(1, '--agents-per-group: at least 1').max(1000),
     /**
-     * What the drive starts: `snapshot` (a snapshot list on the sim: the whole control plane, no
-     * data path) or `backup` (a backup of the sim VM into storage: the data path too).
+     * What the drive starts: `snapshot` (policy driver: a snapshot create keeping 2, from a
+     * snapshot-management policy; api driver: a snapshot list; either way the whole control plane
+     * and no data path) or `backup` (a backup of the sim VM into storage: the data path too).
      */
     job: z.enum(['snapshot', 'backup'], { error: '--scale-job: must be snapshot or backup' }).default('snapshot'),
     /**
-     * How jobs become due: `api` (the bench calls the API at the rate; latency from createdAt) or
-     * `policy` (one policy per second of the drive with a cron due at that second, covering `rate`
-     * VMs; the policy scheduler makes backups; latency from their dueAt).
+     * How jobs become due: `policy` (one policy per second of the drive with a cron due at that
+     * second, covering `rate` VMs; the policy scheduler makes the jobs; latency from their dueAt,
+     * the issue's definition) or `api` (the bench calls the API at the rate; latency from createdAt).
      */
-    driver: z.enum(['api', 'policy'], { error: '--scale-driver: must be api or policy' }).default('api'),
+    driver: z.enum(['api', 'policy'], { error: '--scale-driver: must be api or policy' }).default('policy'),
+    /** Policy driver: time to create the policies and let the scheduler arm before the first is due. */
+    policyLeadMs: z.number().int().min(1000).default(20_000),
     diskSizeBytes: z.number().int().min(CHUNK_BYTES).default(256 * 1024),
     changeFraction: z.number().min(0).max(1).default(0.25),
     seed: z.union([z.string(), z.number()]).default('scale-bench'),
+    /**
+     * A pause between the inventory being complete and the drive: the controller has just applied
+     * every VM (its first RPO evaluation of them, the WAL checkpoint) and the agent groups have just
+     * started; the drive measures the steady state after that.
+     */
+    settleMs: z.number().int().nonnegative().default(10_000),
     /** How long to wait for the last jobs after the drive ends. */
     drainTimeoutMs: z.number().int().positive().default(180_000),
   })
@@ -90,7 +101,7 @@ export interface ScaleReport {
   readonly agentGroups: number;
   readonly targetRate: number;
   readonly seconds: number;
-  /** What each job of the drive was (policy driver: always backup), and how it became due. */
+  /** What each job of the drive was (snapshot: a create from a snapshot policy, or a list through the API), and how it became due. */
   readonly job: 'snapshot' | 'backup';
   readonly driver: 'api' | 'policy';
   readonly simDisk: { readonly sizeBytes: number; readonly changeFraction: number; readonly chunkSizeBytes: number };
@@ -277,6 +288,7 @@ export async function benchScale(dir: string, rawOptions: ScaleOptions, say: (li
       await sleep(500);
     }
     const inventorySeconds = (Date.now() - t1) / 1000;
+    await sleep(opts.settleMs);
     say(`scale: inventory complete in ${inventorySeconds.toFixed(1)} s; driving ${opts.rate} jobs/s for ${opts.seconds} s`);
 
     const api = new ControllerApi({ address: String(controller.ready.address), source: 'scale-bench' });
@@ -295,16 +307,17 @@ export async function benchScale(dir: string, rawOptions: ScaleOptions, say: (li
     let driveStart = Date.now() + 200;
     if (opts.driver === 'policy') {
       // One policy per second of the drive, covering that second's VMs, its 6-field cron due at
-      // exactly that second (UTC): the policy scheduler makes the backups and stamps their dueAt.
-      driveStart = Math.ceil((Date.now() + POLICY_LEAD_MS) / 1000) * 1000;
+      // exactly that second (UTC): the policy scheduler makes the jobs and stamps their dueAt.
+      driveStart = Math.ceil((Date.now() + opts.policyLeadMs) / 1000) * 1000;
       const perSlot = Math.round(opts.rate);
       for (let slot = 0; slot < opts.seconds; slot++) {
         const at = new Date(driveStart + slot * 1000);
         const cron = `${at.getUTCSeconds()} ${at.getUTCMinutes()} ${at.getUTCHours()} ${at.getUTCDate()} ${at.getUTCMonth() + 1} *`;
         const vms = Array.from({ length: perSlot }, (_, k) => vmOf(slot * perSlot + k));
-        await api.createPolicy(JSON.stringify({ name: `scale-${slot}`, schedule: { cron: [cron], timezone: 'UTC' }, selector: { vms }, retry: { maxAttempts: 1 } }));
+        const action = opts.job === 'snapshot' ? { action: 'snapshot', snapshotKeep: SNAPSHOT_KEEP } : {};
+        await api.createPolicy(JSON.stringify({ name: `scale-${slot}`, ...action, schedule: { cron: [cron], timezone: 'UTC' }, selector: { vms }, retry: { maxAttempts: 1 } }));
       }
-      say(`scale: ${opts.seconds} policies of ${perSlot} VMs each, due from ${new Date(driveStart).toISOString()}`);
+      say(`scale: ${opts.seconds} ${opts.job} policies of ${perSlot} VMs each, due from ${new Date(driveStart).toISOString()}`);
       await sleep(driveStart + opts.seconds * 1000 + 1000 - Date.now());
       const due = db.prepare(`SELECT id, vm, due_at AS dueAt FROM jobs WHERE policy LIKE 'scale-%'`).all() as { id: string; vm: string; dueAt: string | null }[];
       for (const j of due) started.push({ vm: j.vm, sentMs: Date.parse(j.dueAt ?? ''), jobId: j.id });
@@ -392,7 +405,7 @@ export async function benchScale(dir: string, rawOptions: ScaleOptions, say: (li
       agentGroups: groups,
       targetRate: opts.rate,
       seconds,
-      job: opts.driver === 'policy' ? 'backup' : opts.job,
+      job: opts.job,
       driver: opts.driver,
       simDisk: { sizeBytes: opts.diskSizeBytes, changeFraction: opts.changeFraction, chunkSizeBytes: CHUNK_BYTES },
       setupSeconds: { processes: round(processesSeconds), inventory: round(inventorySeconds) },
@@ -464,7 +477,7 @@ export const scaleFlags = {
   'scale-rate': { type: 'string', default: '100' },
   'agents-per-group': { type: 'string', default: '20' },
   'scale-job': { type: 'string', default: 'snapshot' },
-  'scale-driver': { type: 'string', default: 'api' },
+  'scale-driver': { type: 'string', default: 'policy' },
 } as const;
 
 /** The scale options from parsed flags (numbers checked by ScaleOptions). */

@@ -174,7 +174,7 @@ export interface LockRequest {
   readonly site?: string | undefined;
 }
 
-export interface SnapshotRequest {
+export interface SnapshotRequest extends JobScheduling {
   readonly vm: string;
   readonly op: SnapshotOp;
   /** create: absent for `bulwark-<ULID>`; remove and revert: required. */
@@ -182,6 +182,11 @@ export interface SnapshotRequest {
   /** create only: keep the N newest `bulwark-<ULID>` snapshots afterwards. */
   readonly keep?: number | undefined;
 }
+
+/** One job of JobService.startBatch: a backup, or a snapshot create (keeping the `keep` newest). */
+export type BatchRequest =
+  | (BackupRequest & { readonly kind: 'backup' })
+  | (JobScheduling & { readonly kind: 'snapshot'; readonly vm: string; readonly keep?: number | undefined });
 
 interface Target {
   readonly site: string;
@@ -269,7 +274,53 @@ export class JobService {
       const issue = parsed.error.issues[0];
       throw new ValidationError(issue?.path.join('.') ?? '', issue?.message ?? 'invalid');
     }
-    return this.create('snapshot', this.agentOf(vm), vm.name, parsed.data);
+    return this.create('snapshot', this.agentOf(vm), vm.name, parsed.data, req);
+  }
+
+  // --- scale: batch of policy jobs ---
+  /**
+   * Many backups and snapshot jobs at once (a policy's due time): every row is built and checked,
+   * then all are inserted in one catalog transaction (one commit, not one per job), then one
+   * publish pass sends them. Storage lookups are made once per site. A request that fails (an
+   * unknown VM, no online storage) gets its error in its place; the others are still created.
+   */
+  async startBatch(requests: readonly BatchRequest[]): Promise<(JobRow | Error)[]> {
+    const { catalog } = this.opts;
+    const storageBySite = new Map<string, StorageRef | Error>();
+    const storageOf = (site: string): StorageRef => {
+      let ref = storageBySite.get(site);
+      if (ref === undefined) {
+        try {
+          ref = this.onlineStorage(site);
+        } catch (err) {
+          ref = err instanceof Error ? err : new Error(String(err));
+        }
+        storageBySite.set(site, ref);
+      }
+      if (ref instanceof Error) throw ref;
+      return ref;
+    };
+    const built = requests.map((req): JobRow | Error => {
+      try {
+        const vm = catalog.getVm(req.vm);
+        if (!vm) throw new NotFoundError('VM', req.vm);
+        if (req.kind === 'snapshot') {
+          const params = SnapshotJobParams.parse({ vm: vm.name, op: 'create', ...(req.keep !== undefined ? { keep: req.keep } : {}) });
+          return this.jobRow('snapshot', this.agentOf(vm), vm.name, params, req);
+        }
+        const params = { vm: vm.name, mode: req.mode, storage: storageOf(req.storageSite ?? vm.site), ...(req.consistency !== undefined ? { consistency: req.consistency } : {}) };
+        return this.jobRow('backup', this.agentOf(vm), vm.name, params, req);
+      } catch (err) {
+        return err instanceof Error ? err : new Error(String(err));
+      }
+    });
+    const rows = built.filter((r): r is JobRow => !(r instanceof Error));
+    catalog.transaction(() => {
+      for (const job of rows) catalog.insertJob(job);
+    });
+    if (rows.length > 0) this.opts.log.info({ count: rows.length, policy: rows[0]?.policy, kind: rows[0]?.kind }, 'jobs created');
+    await this.publishPending();
+    return built;
   }
 
   /**
@@ -450,7 +501,17 @@ export class JobService {
   }
 
   private async create(kind: JobKind, target: Target, vm: string | null, params: unknown, scheduling: JobScheduling = {}): Promise<JobRow> {
-    const { catalog, clock } = this.opts;
+    const { catalog } = this.opts;
+    const job = this.jobRow(kind, target, vm, params, scheduling);
+    catalog.insertJob(job);
+    this.opts.log.info({ jobId: job.id, kind, site: target.site, worker: target.worker, vm, policy: job.policy }, 'job created');
+    // Through the gate (and notBefore): the job goes out now or when a slot frees.
+    await this.publishPending();
+    return catalog.getJob(job.id) ?? job;
+  }
+
+  /** A new queued row, validated as the message the worker gets: a job the worker would reject never enters the catalog. */
+  private jobRow(kind: JobKind, target: Target, vm: string | null, params: unknown, scheduling: JobScheduling): JobRow {
     const job: JobRow = {
       id: this.opts.newId(),
       kind,
@@ -464,7 +525,7 @@ export class JobService {
       result: null,
       error: null,
       progress: null,
-      createdAt: clock.nowIso(),
+      createdAt: this.opts.clock.nowIso(),
       publishedAt: null,
       startedAt: null,
       finishedAt: null,
@@ -475,13 +536,8 @@ export class JobService {
       startBy: scheduling.startBy ?? null,
       maxAttempts: scheduling.maxAttempts ?? 1,
     };
-    // Validate before anything is stored: a job the worker would reject never enters the catalog.
     this.messageOf(job);
-    catalog.insertJob(job);
-    this.opts.log.info({ jobId: job.id, kind, site: target.site, worker: target.worker, vm, policy: job.policy }, 'job created');
-    // Through the gate (and notBefore): the job goes out now or when a slot frees.
-    await this.publishPending();
-    return catalog.getJob(job.id) ?? job;
+    return job;
   }
 
   private messageOf(job: JobRow): JobMessage {

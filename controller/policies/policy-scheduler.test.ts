@@ -82,6 +82,45 @@ describe('PolicyScheduler', () => {
     await s.scheduler.stop();
   });
 
+  it('makes one snapshot create per covered VM for a snapshot policy, keeping snapshotKeep, with no follow-ups', async () => {
+    const s = scheduled({ agents: { 'a/agent-1': ['vm1', 'vm2', 'other'] } });
+    s.addPolicy({ name: 'snaps', action: 'snapshot', snapshotKeep: 3, priority: 30, schedule: { cron: ['0 * * * *'] }, selector: { namePatterns: ['vm*'] } });
+    s.scheduler.start();
+    await s.advance(HOUR);
+    const snaps = s.catalog.listJobs({ kind: 'snapshot', limit: 100 });
+    assert.deepEqual(snaps.map((j) => j.vm).sort(), ['vm1', 'vm2']);
+    for (const j of snaps) {
+      assert.deepEqual(j.params, { vm: j.vm, op: 'create', keep: 3 });
+      assert.equal(j.policy, 'snaps');
+      assert.equal(j.priority, 30);
+      assert.equal(j.dueAt, iso(T0 + HOUR));
+      assert.equal(j.publishedAt, iso(T0 + HOUR), 'published at its due time');
+    }
+    assert.equal(s.backups().length, 0, 'no backups');
+    for (const j of snaps) {
+      s.start(j.id);
+      s.finish(j.id, 'succeeded');
+    }
+    await s.advance(1);
+    const kinds = s.catalog.listJobs({ limit: 100 }).map((j) => j.kind);
+    assert.deepEqual(kinds, ['snapshot', 'snapshot'], 'no prune or sync follows a snapshot job');
+    await s.advance(HOUR);
+    assert.equal(s.catalog.listJobs({ kind: 'snapshot', limit: 100 }).length, 4, 'the next due time makes the next snapshots');
+    await s.scheduler.stop();
+  });
+
+  it('fires every policy due in the same round together, one job per (policy, VM)', async () => {
+    const s = scheduled({ agents: { 'a/agent-1': ['vm1', 'vm2'] }, limits: { maxJobsPerAgent: 10, maxJobsPerSite: 10 } });
+    s.addPolicy({ name: 'b', schedule: { cron: ['0 * * * *'] }, selector: { vms: ['vm1'] } });
+    s.addPolicy({ name: 's', action: 'snapshot', snapshotKeep: 1, schedule: { cron: ['0 * * * *'] }, selector: { vms: ['vm1', 'vm2', 'gone'] } });
+    s.scheduler.start();
+    await s.advance(HOUR);
+    assert.deepEqual(s.backups('b').map((j) => j.vm), ['vm1']);
+    assert.deepEqual(s.catalog.listJobs({ kind: 'snapshot', limit: 100 }).map((j) => j.vm).sort(), ['vm1', 'vm2'], 'a VM not in the inventory is not covered');
+    assert.equal(s.publisher.sent.length, 3, 'all published in the due round');
+    await s.scheduler.stop();
+  });
+
   it('coalesces: no new job for a VM while its job of the policy is queued or running', async () => {
     const s = scheduled();
     s.addPolicy({ name: 'often', schedule: { cron: ['* * * * *'] }, selector: { vms: ['vm1'] } });

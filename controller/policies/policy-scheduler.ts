@@ -4,8 +4,12 @@
  * - Due times. Each enabled policy is due at every time one of its cron expressions names, in
  *   the policy's time zone (croner). At a due time it makes one backup job per covered VM
  *   (controller/policies/coverage.ts), carrying the policy's name, priority, mode, consistency,
- *   storage site, retry count and the schedule time (`dueAt`). Coalesced: no job for a VM that
- *   still has a queued or running backup of the same policy.
+ *   storage site, retry count and the schedule time (`dueAt`); a snapshot policy (`action:
+ *   'snapshot'`) makes a snapshot create job instead, keeping the policy's `snapshotKeep` newest.
+ *   Coalesced: no job for a VM that still has a queued or running job of that kind of the same
+ *   policy. Every policy due in a round is fired together: one inventory read, the jobs inserted
+ *   in one catalog transaction (JobService.startBatch), then one publish pass, so a due second's
+ *   jobs reach the workers within milliseconds of their dueAt.
  * - State. The newest schedule time each policy fired for is kept in the catalog
  *   (`policy_runs`), written after its jobs; a job row carries (policy, vm, dueAt), and a VM that
  *   already has a job for a schedule time gets no second one. So a crash mid-fire fires the rest
@@ -20,7 +24,7 @@
  *   opens (`notBefore`); one still unpublished when the window ends (`startBy`) is marked
  *   skipped with the reason. A window's times are HH:MM in the policy's zone; an end before the
  *   start spans midnight. A job the gate has published before the end is left to run.
- * - After a backup. A policy backup that succeeded is followed by a prune of its VM with the
+ * - After a backup. (Snapshot policies have no follow-ups.) A policy backup that succeeded is followed by a prune of its VM with the
  *   policy's retention at the storage site, and a sync from the storage site to each replica
  *   site; a policy sync that succeeded is followed by a prune, at the replica, of each covered VM
  *   it holds copies of. Coalesced: no sync of a pair while one is queued or running, no prune of a
@@ -35,13 +39,14 @@ import type { Logger } from '../../shared/log.js';
 import type { Policy, StartWindow } from '../../shared/messages/policy.js';
 import type { Catalog, JobRow, PolicyRow } from '../catalog/catalog.js';
 import type { JobChangeFeed } from '../jobs/job-change-feed.js';
-import { syncPairOfJob, type BackupRequest, type PruneRequest, type SyncRequest } from '../jobs/job-service.js';
+import { syncPairOfJob, type BatchRequest, type PruneRequest, type SyncRequest } from '../jobs/job-service.js';
 import type { Timer } from '../jobs/replication-scheduler.js';
 import { vmsCoveredBy } from './coverage.js';
 
 /** What the scheduler needs of the jobs domain (JobService). */
 export interface PolicyJobStarter {
-  startBackup(req: BackupRequest): Promise<JobRow>;
+  /** A due time's jobs: one catalog transaction, one publish pass; an error in place of each job that could not be made. */
+  startBatch(reqs: readonly BatchRequest[]): Promise<(JobRow | Error)[]>;
   startPrune(req: PruneRequest): Promise<JobRow>;
   startSync(req: SyncRequest): Promise<JobRow>;
   /** A dispatch pass: publishes the ready jobs the gate lets through. */
@@ -64,8 +69,22 @@ const FOLLOWED_UP_MEMORY = 10_000;
 /** How many unfinished sync jobs are searched for one of the same pair. */
 const SYNC_SEARCH_LIMIT = 1000;
 
+/** Parsed cron expressions by zone and text: a round looks at every policy, parsing each time cost milliseconds. */
+const cronCache = new Map<string, Cron>();
+const CRON_CACHE_LIMIT = 10_000;
+
 function cronsOf(policy: Pick<Policy, 'schedule'>): Cron[] {
-  return policy.schedule.cron.map((expr) => new Cron(expr, { timezone: policy.schedule.timezone, paused: true }));
+  const { timezone } = policy.schedule;
+  return policy.schedule.cron.map((expr) => {
+    const key = `${timezone}\u0000${expr}`;
+    let cron = cronCache.get(key);
+    if (cron === undefined) {
+      if (cronCache.size >= CRON_CACHE_LIMIT) cronCache.clear();
+      cron = new Cron(expr, { timezone, paused: true });
+      cronCache.set(key, cron);
+    }
+    return cron;
+  });
 }
 
 /** The earliest schedule time of the policy strictly after `afterMs`; undefined: none (ever). */
@@ -170,18 +189,20 @@ export class PolicyScheduler {
   private async round(): Promise<number> {
     const { catalog, clock } = this.opts;
     let wakeMs = Number.POSITIVE_INFINITY;
+    const due: { policy: Policy; dueMs: number }[] = [];
+    const nowMs = clock.nowMs();
     for (const row of catalog.listPolicies()) {
-      if (this.stopped) break;
       if (!row.policy.enabled) continue;
-      const nowMs = clock.nowMs();
       const baseMs = this.countFromMs(row);
       const dueMs = latestDueMs(row.policy, baseMs, nowMs);
-      if (dueMs !== undefined) {
-        await this.fire(row.policy, dueMs);
-        catalog.setPolicyLastDue(row.policy.name, new Date(dueMs).toISOString());
-      }
+      if (dueMs !== undefined) due.push({ policy: row.policy, dueMs });
       const next = nextDueMs(row.policy, Math.max(dueMs ?? baseMs, nowMs));
       if (next !== undefined) wakeMs = Math.min(wakeMs, next);
+    }
+    // Every policy due in this round at once: one inventory read, one transaction, one publish pass.
+    if (due.length > 0 && !this.stopped) {
+      await this.fire(due);
+      for (const { policy, dueMs } of due) catalog.setPolicyLastDue(policy.name, new Date(dueMs).toISOString());
     }
     wakeMs = Math.min(wakeMs, this.skipClosedWindows());
     await this.opts.jobs.publishPending();
@@ -194,39 +215,59 @@ export class PolicyScheduler {
     return Math.max(Date.parse(lastDue ?? row.createdAt), Date.parse(row.updatedAt));
   }
 
-  /** One backup job per covered VM for the schedule time `dueMs`. */
-  private async fire(policy: Policy, dueMs: number): Promise<void> {
+  /** One job per covered VM (a backup, or a snapshot for action snapshot) for each policy's schedule time. */
+  private async fire(due: readonly { readonly policy: Policy; readonly dueMs: number }[]): Promise<void> {
     const { catalog, clock } = this.opts;
-    const dueAt = new Date(dueMs).toISOString();
-    const log = this.opts.log.child({ policy: policy.name, dueAt });
-    const covered = vmsCoveredBy(policy, catalog.listVms());
-    const busy = new Set(catalog.listPolicyJobs(policy.name, { unfinished: true }).filter((j) => j.kind === 'backup').map((j) => j.vm));
-    const made = new Set(catalog.listPolicyJobs(policy.name, { dueAt }).map((j) => j.vm));
-    const vms = covered.filter((vm) => !busy.has(vm.name) && !made.has(vm.name));
-    const window = policy.schedule.window;
-    // A catch-up past its window waits for the next one rather than being skipped at once.
-    const placement = window ? placeInWindow(window, policy.schedule.timezone, Math.max(dueMs, clock.nowMs())) : undefined;
-    const results = await Promise.allSettled(
-      vms.map((vm) =>
-        this.opts.jobs.startBackup({
-          vm: vm.name,
-          mode: policy.schedule.mode,
-          consistency: policy.consistency,
-          ...(policy.storageSite !== undefined ? { storageSite: policy.storageSite } : {}),
-          policy: policy.name,
-          priority: policy.priority,
-          dueAt,
-          maxAttempts: policy.retry.maxAttempts,
-          ...(placement?.notBeforeMs !== undefined ? { notBefore: new Date(placement.notBeforeMs).toISOString() } : {}),
-          ...(placement ? { startBy: new Date(placement.startByMs).toISOString() } : {}),
-        }),
-      ),
-    );
-    results.forEach((r, i) => {
-      if (r.status === 'rejected') log.warn({ err: r.reason, vm: vms[i]?.name }, 'policy backup could not be created; the next run tries again');
+    const inventory = catalog.listVms();
+    const nowMs = clock.nowMs();
+    const requests: BatchRequest[] = [];
+    const fired: { policy: Policy; dueAt: string; covered: number; from: number }[] = [];
+    for (const { policy, dueMs } of due) {
+      const dueAt = new Date(dueMs).toISOString();
+      const kind = policy.action === 'snapshot' ? 'snapshot' : 'backup';
+      const covered = vmsCoveredBy(policy, inventory);
+      const busy = new Set(catalog.listPolicyJobs(policy.name, { unfinished: true }).filter((j) => j.kind === kind).map((j) => j.vm));
+      const made = new Set(catalog.listPolicyJobs(policy.name, { dueAt }).map((j) => j.vm));
+      const vms = covered.filter((vm) => !busy.has(vm.name) && !made.has(vm.name));
+      const window = policy.schedule.window;
+      // A catch-up past its window waits for the next one rather than being skipped at once.
+      const placement = window ? placeInWindow(window, policy.schedule.timezone, Math.max(dueMs, nowMs)) : undefined;
+      const scheduling = {
+        policy: policy.name,
+        priority: policy.priority,
+        dueAt,
+        maxAttempts: policy.retry.maxAttempts,
+        ...(placement?.notBeforeMs !== undefined ? { notBefore: new Date(placement.notBeforeMs).toISOString() } : {}),
+        ...(placement ? { startBy: new Date(placement.startByMs).toISOString() } : {}),
+      };
+      fired.push({ policy, dueAt, covered: covered.length, from: requests.length });
+      for (const vm of vms) {
+        requests.push(
+          kind === 'snapshot'
+            ? { kind, vm: vm.name, ...(policy.snapshotKeep !== undefined ? { keep: policy.snapshotKeep } : {}), ...scheduling }
+            : {
+                kind,
+                vm: vm.name,
+                mode: policy.schedule.mode,
+                consistency: policy.consistency,
+                ...(policy.storageSite !== undefined ? { storageSite: policy.storageSite } : {}),
+                ...scheduling,
+              },
+        );
+      }
+    }
+    const results = await this.opts.jobs.startBatch(requests);
+    fired.forEach(({ policy, dueAt, covered, from }, i) => {
+      const to = fired[i + 1]?.from ?? requests.length;
+      const log = this.opts.log.child({ policy: policy.name, dueAt });
+      let created = 0;
+      for (let k = from; k < to; k++) {
+        const r = results[k];
+        if (r instanceof Error) log.warn({ err: r, vm: requests[k]?.vm }, `policy ${policy.action} could not be created; the next run tries again`);
+        else if (r !== undefined) created++;
+      }
+      log.info({ action: policy.action, covered, created, coalesced: covered - (to - from) }, 'policy fired');
     });
-    const created = results.filter((r) => r.status === 'fulfilled').length;
-    log.info({ covered: covered.length, created, coalesced: covered.length - vms.length }, 'policy fired');
   }
 
   /**

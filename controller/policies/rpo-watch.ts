@@ -75,7 +75,8 @@ const OPEN_ALERTS_LIMIT = 1_000_000;
 
 /** Per VM and site, the target of the policies with an RPO that want copies there. */
 export function rpoTargets(vms: readonly Pick<VmRow, 'name' | 'site' | 'tags'>[], policies: readonly Policy[]): RpoTarget[] {
-  const watching = policies.filter((p): p is Policy & { rpoMs: number } => p.rpoMs !== undefined);
+  // A snapshot policy makes no backups (validation refuses rpoMs there; an old row is ignored).
+  const watching = policies.filter((p): p is Policy & { rpoMs: number } => p.rpoMs !== undefined && p.action !== 'snapshot');
   const targets = new Map<string, RpoTarget>();
   for (const vm of vms) {
     for (const p of policiesCovering(vm, watching)) {

@@ -6,7 +6,8 @@
  * a window are HH:MM in the policy's time zone.
  *
  * The controller's scheduler turns policies into jobs (controller/policies/); the agents never
- * see a policy, only the backup jobs it makes (with its consistency settings).
+ * see a policy, only the backup jobs it makes (with its consistency settings), or the snapshot
+ * create jobs of a snapshot-management policy (`action: 'snapshot'`).
  */
 import { Cron } from 'croner';
 import { z } from 'zod';
@@ -117,6 +118,14 @@ export const Policy = z
     description: z.string().max(500, 'must be at most 500 characters').default(''),
     /** A disabled policy makes no jobs; its RPO is still watched. */
     enabled: z.boolean().default(true),
+    /**
+     * What a due time makes per covered VM: `backup` (default), or `snapshot` (a hypervisor
+     * snapshot, `bulwark-<ULID>`, then the VM's own snapshots beyond the `snapshotKeep` newest
+     * removed: snapshot management, DESIGN.md §6; no storage, no follow-ups, no RPO watch).
+     */
+    action: z.enum(['backup', 'snapshot'], { error: 'must be backup or snapshot' }).default('backup'),
+    /** action snapshot only (required there): keep the N newest `bulwark-` snapshots of each VM. */
+    snapshotKeep: z.number().int('must be a whole number').min(1, 'must be at least 1').max(1000, 'must be at most 1000').optional(),
     schedule: PolicySchedule,
     /** Applied by a prune of the VM after each of its policy backups, at the storage site and each replica. */
     retention: RetentionRules.optional(),
@@ -133,6 +142,22 @@ export const Policy = z
     retry: RetryRule,
   })
   .superRefine((p, ctx) => {
+    if (p.action === 'snapshot') {
+      if (p.snapshotKeep === undefined) ctx.addIssue({ code: 'custom', path: ['snapshotKeep'], message: 'is required with action snapshot (how many bulwark snapshots of each VM to keep)' });
+      const backupOnly: [keyof typeof p, boolean][] = [
+        ['retention', p.retention !== undefined],
+        ['rpoMs', p.rpoMs !== undefined],
+        ['storageSite', p.storageSite !== undefined],
+        ['replicaSites', p.replicaSites.length > 0],
+        ['consistency', p.consistency.mode !== 'crash' || p.consistency.onFailure !== 'abort'],
+      ];
+      for (const [field, given] of backupOnly) {
+        if (given) ctx.addIssue({ code: 'custom', path: [field], message: 'applies to backup policies only: leave it out of a snapshot policy (or use action backup)' });
+      }
+      if (p.schedule.mode !== 'auto') ctx.addIssue({ code: 'custom', path: ['schedule', 'mode'], message: 'applies to backup policies only: leave it out of a snapshot policy' });
+    } else if (p.snapshotKeep !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['snapshotKeep'], message: 'applies to action snapshot only: leave it out of a backup policy (retention keeps backups)' });
+    }
     if (p.retention !== undefined && Object.values(p.retention).every((v) => v === undefined)) {
       ctx.addIssue({ code: 'custom', path: ['retention'], message: 'give at least one rule (last, hourly, daily, weekly, monthly, yearly) or leave retention out' });
     }

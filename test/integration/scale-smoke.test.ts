@@ -1,7 +1,8 @@
 /**
  * The scale bench, small, with real processes (nats-server, controller with its SQLite catalog,
- * a storage daemon, two simulated agent-group processes of five agents each, 200 sim VMs): backups
- * started through the API at 20 jobs/s for 10 s all finish, every job's dispatch latency is
+ * a storage daemon, two simulated agent-group processes of five agents each, 200 sim VMs), the
+ * bench's default drive: snapshot-management policies due at 20 VMs/s for 10 s, whose snapshot
+ * jobs the policy scheduler makes, all finish, every job's dispatch latency (from its dueAt) is
  * reported, the report has its fields, and the sample VM's newest backup restores byte for byte
  * as the sim says its disk was. Figures are not asserted (a test never times); the bench reports them.
  */
@@ -24,13 +25,14 @@ describe('scale bench smoke (real processes, simulated agents)', () => {
     assert.deepEqual(perSecond([1000, 1500, 2999, 3000, 9000], 1000, 3), [2, 1, 2]);
   });
 
-  it('runs 200 VMs on 10 agents in 2 processes, 20 backups/s for 10 s: every job finishes and the sample restores byte for byte', { timeout: 240_000 }, async () => {
+  it('runs 200 VMs on 10 agents in 2 processes, snapshot policies due at 20 VMs/s for 10 s: every job finishes and the sample restores byte for byte', { timeout: 240_000 }, async () => {
     const report = await benchScale(
       join(dir, 'run'),
-      { vms: 200, agents: 10, agentsPerGroup: 5, seconds: 10, rate: 20, job: 'backup' },
+      { vms: 200, agents: 10, agentsPerGroup: 5, seconds: 10, rate: 20, settleMs: 1000, policyLeadMs: 5000 },
       (line) => process.stderr.write(`${line}\n`),
     );
     assert.equal(report.agentGroups, 2);
+    assert.deepEqual([report.driver, report.job], ['policy', 'snapshot'], 'the default drive');
     assert.equal(report.jobs.started, 200);
     assert.equal(report.jobs.succeeded, 200, `every job succeeded: ${JSON.stringify(report.jobs)}`);
     assert.equal(report.jobs.failed, 0);

@@ -26,13 +26,17 @@ import {
   parseVmTag,
   parseWindow,
   wholeNumberParser,
+  zodParser,
 } from '../option-parsers.js';
+import { z } from 'zod';
 import { formatDuration, formatTime, printJson, printTable } from '../output.js';
 
 type Json = Record<string, unknown>;
 
 /** The flags create and edit share; `false` is a `--no-x` (edit: clear the field). */
 interface PolicyFlags {
+  action?: 'backup' | 'snapshot';
+  snapshotKeep?: number;
   schedule?: string[];
   timezone?: string;
   window?: { start: string; end: string } | false;
@@ -70,6 +74,8 @@ interface EditFlags extends PolicyFlags {
   disable?: boolean;
 }
 
+const parseAction = zodParser(z.enum(['backup', 'snapshot'], { error: 'must be backup or snapshot' }));
+
 const collect =
   <T>(parse: (value: string) => T) =>
   (value: string, previous: T[] | undefined): T[] => [...(previous ?? []), parse(value)];
@@ -87,6 +93,8 @@ const KEEP_FLAGS = [
 function policyFlags(cmd: Command, forEdit: boolean): Command {
   const replaces = forEdit ? ' (replaces the current list)' : '';
   cmd
+    .option('--action <action>', 'backup (default) or snapshot: a hypervisor snapshot of each covered VM at each due time (snapshot management)', parseAction)
+    .option('--snapshot-keep <n>', 'with --action snapshot (required there): keep the n newest bulwark snapshots of each VM, 1-1000', wholeNumberParser(1, 1000))
     .option('--schedule <cron>', `a cron expression (5 fields, minute first; or 6, seconds first); repeat for several${replaces}`, collect(parseCron))
     .option('--timezone <tz>', 'IANA time zone of the schedule and window (default UTC)', parseTimeZone)
     .option('--window <HH:MM-HH:MM>', 'start window: due jobs start only inside it, e.g. 22:00-06:00 (end before start spans midnight)', parseWindow)
@@ -151,6 +159,10 @@ const objectAt = (policy: Json, key: string): Json => {
 /** The policy with the flags applied; the controller validates the result. */
 function applyFlags(base: Json, f: PolicyFlags): Json {
   const p: Json = { ...base };
+  if (f.action !== undefined) p.action = f.action;
+  if (f.snapshotKeep !== undefined) p.snapshotKeep = f.snapshotKeep;
+  // Back to a backup policy: the snapshot count no longer applies.
+  else if (f.action === 'backup') delete p.snapshotKeep;
   const schedule = objectAt(p, 'schedule');
   if (f.schedule !== undefined) schedule.cron = f.schedule;
   if (f.timezone !== undefined) schedule.timezone = f.timezone;
@@ -210,6 +222,8 @@ interface PolicyShape {
   name: string;
   description: string;
   enabled: boolean;
+  action?: 'backup' | 'snapshot';
+  snapshotKeep?: number;
   schedule: { cron: string[]; timezone: string; window?: { start: string; end: string }; mode: string };
   retention?: Record<string, number>;
   rpoMs?: number;
@@ -234,6 +248,7 @@ function printPolicy(e: PolicyEntry__Output): void {
   const lines: [string, string][] = [
     ['policy', `${p.name}${p.enabled ? '' : ' (disabled)'}`],
     ['description', p.description || '-'],
+    ['action', p.action === 'snapshot' ? `snapshot (keeps the ${p.snapshotKeep ?? '?'} newest bulwark snapshots of each VM)` : 'backup'],
     ['schedule', `${p.schedule.cron.join(' | ')} (${p.schedule.timezone}), mode ${p.schedule.mode}`],
     ['window', p.schedule.window ? `${p.schedule.window.start}-${p.schedule.window.end}` : 'none (any time)'],
     ['retention', retention],
@@ -344,12 +359,13 @@ export function registerPolicyCommands(program: Command): void {
           return;
         }
         printTable(
-          ['NAME', 'ENABLED', 'SCHEDULE', 'RPO', 'COVERS', 'NEXT DUE'],
+          ['NAME', 'ENABLED', 'ACTION', 'SCHEDULE', 'RPO', 'COVERS', 'NEXT DUE'],
           policies.map((e) => {
             const p = policyOf(e);
             return [
               e.name,
               p.enabled ? 'yes' : 'no',
+              p.action === 'snapshot' ? `snapshot keep ${p.snapshotKeep ?? '?'}` : 'backup',
               `${p.schedule.cron.join(' | ')}${p.schedule.timezone === 'UTC' ? '' : ` (${p.schedule.timezone})`}`,
               p.rpoMs === undefined ? '-' : formatDuration(p.rpoMs),
               `${e.coveredVms.length} VM(s)`,

@@ -47,6 +47,9 @@ describe('sim driver', () => {
     assert.deepEqual(inventory.map((v) => v.name), ['g1-a2-00040', 'g1-a2-00041', 'g1-a2-00042']);
     assert.deepEqual(inventory[0]?.disks, [{ name: 'disk0', sizeBytes: 32 * CHUNK }, { name: 'disk1', sizeBytes: 32 * CHUNK }]);
     await assert.rejects(driver.openBackupView('sim-vm-00000'), NotFoundError);
+    assert.equal(inventory[0]?.tags, undefined, 'no tags configured: none reported');
+    const tagged = await new SimDriver(config({ tags: ['tier:gold', 'scale'] }), new ManualClock()).inventory();
+    assert.deepEqual(tagged[0]?.tags, ['tier:gold', 'scale'], 'configured tags are in the inventory (policy selectors use them)');
   });
 
   it('changes a seeded set of blocks, the configured fraction of the disk, per generation', () => {

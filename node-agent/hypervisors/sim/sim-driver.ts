@@ -90,7 +90,8 @@ export class SimDriver implements HypervisorDriver {
 
   inventory(): Promise<VmInventory[]> {
     const disks = this.model.diskNames.map((name) => ({ name, sizeBytes: this.model.config.diskSizeBytes }));
-    return Promise.resolve(this.model.vmNames().map((name) => ({ name, hypervisor: 'sim', disks })));
+    const tags = this.model.config.tags;
+    return Promise.resolve(this.model.vmNames().map((name) => ({ name, hypervisor: 'sim', disks, ...(tags.length > 0 ? { tags: [...tags] } : {}) })));
   }
 
   /** The VMs' tags (config `tags`, the same for every VM of this driver). */
