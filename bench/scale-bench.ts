@@ -127,7 +127,12 @@ export interface ScaleReport {
    * JetStream publish and its ack), and published → received by the worker (JetStream delivery,
    * the worker's pull; negative values are the catalog stamping published after the worker got it).
    */
-  readonly dispatchStagesMs: { readonly createdToPublished: Percentiles; readonly publishedToReceived: Percentiles };
+  readonly dispatchStagesMs: {
+    /** Policy jobs: dueAt → createdAt (the scheduler waking and building the due second's jobs); api jobs: 0. */
+    readonly dueToCreated: Percentiles;
+    readonly createdToPublished: Percentiles;
+    readonly publishedToReceived: Percentiles;
+  };
   /** The bench's StartBackup call → the worker's receipt, ms (includes the API call). */
   readonly requestToReceiptMs: Percentiles;
   /** created → finished in the catalog, ms. */
@@ -387,8 +392,8 @@ export async function benchScale(dir: string, rawOptions: ScaleOptions, say: (li
     const latency = (r: JobReceipt) => r.receivedMs - r.dueMs;
     const sentOf = new Map(started.flatMap((s) => (s.jobId ? [[s.jobId, s.sentMs] as const] : [])));
     const rows = db
-      .prepare(`SELECT id, state, created_at AS createdAt, published_at AS publishedAt, finished_at AS finishedAt FROM jobs`)
-      .all() as { id: string; state: string; createdAt: string; publishedAt: string | null; finishedAt: string | null }[];
+      .prepare(`SELECT id, state, due_at AS dueAt, created_at AS createdAt, published_at AS publishedAt, finished_at AS finishedAt FROM jobs`)
+      .all() as { id: string; state: string; dueAt: string | null; createdAt: string; publishedAt: string | null; finishedAt: string | null }[];
     db.close();
     const ours = rows.filter((r) => jobIds.has(r.id));
     const publishedOf = new Map(ours.map((r) => [r.id, r.publishedAt]));
@@ -426,6 +431,7 @@ export async function benchScale(dir: string, rawOptions: ScaleOptions, say: (li
       dispatchLatencyMs: dispatch,
       dispatchLatencyByGroupMs: Object.fromEntries(Object.entries(receiptsByGroup).map(([name, rs]) => [name, percentiles(rs.map(latency))])),
       dispatchStagesMs: {
+        dueToCreated: percentiles(ours.map((r) => (r.dueAt ? Date.parse(r.createdAt) - Date.parse(r.dueAt) : 0))),
         createdToPublished: percentiles(ours.flatMap((r) => (r.publishedAt ? [Date.parse(r.publishedAt) - Date.parse(r.createdAt)] : []))),
         publishedToReceived: percentiles(receipts.flatMap((r) => {
           const publishedAt = publishedOf.get(r.jobId);

@@ -806,16 +806,8 @@ export class SqliteCatalog implements Catalog {
       prunedAt: 'pruned_at',
       seenAt: 'seen_at',
     };
-    const sets: string[] = [];
-    const values: Record<string, unknown> = { backupId, site };
-    for (const [field, column] of Object.entries(columns) as [keyof BackupUpdate, string][]) {
-      const value = update[field];
-      if (value === undefined) continue;
-      sets.push(`${column} = @${column}`);
-      values[column] = value;
-    }
-    if (sets.length === 0) return;
-    this.db.prepare(`UPDATE backups SET ${sets.join(', ')} WHERE backup_id = @backupId AND site = @site`).run(values);
+    const set = setClause(columns, update);
+    if (set) this.db.prepare(`UPDATE backups SET ${set.sql} WHERE backup_id = @backupId AND site = @site`).run({ ...set.values, backupId, site });
   }
 
   insertRepair(r: RepairRecord): boolean {
@@ -1038,16 +1030,8 @@ export class SqliteCatalog implements Catalog {
       lastError: 'last_error',
       deliveredAt: 'delivered_at',
     };
-    const sets: string[] = [];
-    const values: Record<string, unknown> = { eventId, url };
-    for (const [field, column] of Object.entries(columns) as [keyof WebhookDeliveryUpdate, string][]) {
-      const value = update[field];
-      if (value === undefined) continue;
-      sets.push(`${column} = @${column}`);
-      values[column] = value;
-    }
-    if (sets.length === 0) return;
-    this.db.prepare(`UPDATE webhook_outbox SET ${sets.join(', ')} WHERE event_id = @eventId AND url = @url`).run(values);
+    const set = setClause(columns, update);
+    if (set) this.db.prepare(`UPDATE webhook_outbox SET ${set.sql} WHERE event_id = @eventId AND url = @url`).run({ ...set.values, eventId, url });
   }
 
   pruneDeliveredWebhooks(cutoff: string): number {
@@ -1176,9 +1160,27 @@ function toVm(r: VmRecord): VmRow {
   };
 }
 
+// --- scale: parsed policies memo ---
+/**
+ * Parsed policies by name and stored text: the policy scheduler reads every policy at each due
+ * instant, and parsing one (zod, a croner parse per cron expression) cost about a millisecond.
+ * Each caller gets its own copy.
+ */
+const parsedPolicies = new Map<string, { readonly text: string; readonly policy: Policy }>();
+const PARSED_POLICIES_LIMIT = 10_000;
+
+function parsePolicyColumn(r: PolicyRecord): Policy {
+  const known = parsedPolicies.get(r.name);
+  if (known?.text === r.policy) return structuredClone(known.policy);
+  const policy = parseJsonColumn(Policy, r.policy, `policies.policy of ${r.name}`);
+  if (parsedPolicies.size >= PARSED_POLICIES_LIMIT) parsedPolicies.clear();
+  parsedPolicies.set(r.name, { text: r.policy, policy: structuredClone(policy) });
+  return policy;
+}
+
 function toPolicy(r: PolicyRecord): PolicyRow {
   return {
-    policy: parseJsonColumn(Policy, r.policy, `policies.policy of ${r.name}`),
+    policy: parsePolicyColumn(r),
     createdAt: r.created_at,
     updatedAt: r.updated_at,
   };
@@ -1266,4 +1268,23 @@ function toAlert(r: AlertRecordRow): AlertRow {
     resolvedAt: r.resolved_at,
     resolution: r.resolution,
   };
+}
+
+/**
+ * `column = @column, ...` for the fields of `update` that are set (undefined: unchanged), with
+ * their values; undefined when nothing is set. Column names come from the caller's fixed map.
+ */
+function setClause<U extends object>(
+  columns: Record<keyof U, string>,
+  update: U,
+): { sql: string; values: Record<string, unknown> } | undefined {
+  const sets: string[] = [];
+  const values: Record<string, unknown> = {};
+  for (const [field, column] of Object.entries(columns) as [keyof U, string][]) {
+    const value = update[field];
+    if (value === undefined) continue;
+    sets.push(`${column} = @${column}`);
+    values[column] = value;
+  }
+  return sets.length === 0 ? undefined : { sql: sets.join(', '), values };
 }

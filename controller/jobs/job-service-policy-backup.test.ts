@@ -84,3 +84,35 @@ describe('JobService.startBackup with policy fields', () => {
     await assert.rejects(jobs.startBackup({ vm: 'vm1', mode: 'auto', storageSite: 'c' }), (err: unknown) => err instanceof PreconditionError && /no storage at site c/.test(err.message));
   });
 });
+
+describe('JobService.startBatch (a policy due time)', () => {
+  it('creates backups and snapshot creates with their scheduling fields, an error in place of a bad request, then publishes them', async () => {
+    const { jobs, sent } = setup();
+    const scheduling = { policy: 'p', priority: 20, dueAt: '2026-01-01T00:00:00.000Z', maxAttempts: 2 };
+    const results = await jobs.startBatch([
+      { kind: 'snapshot', vm: 'vm1', keep: 3, ...scheduling },
+      { kind: 'backup', vm: 'nope', mode: 'auto', ...scheduling },
+      { kind: 'backup', vm: 'vm1', mode: 'full', storageSite: 'b', ...scheduling },
+      { kind: 'backup', vm: 'vm1', mode: 'auto', storageSite: 'c', ...scheduling },
+    ]);
+    const [snap, unknown, backup, noStorage] = results;
+    assert.ok(snap && !(snap instanceof Error));
+    assert.equal(snap.kind, 'snapshot');
+    assert.deepEqual(snap.params, { vm: 'vm1', op: 'create', keep: 3 });
+    assert.deepEqual([snap.policy, snap.priority, snap.dueAt, snap.maxAttempts], ['p', 20, '2026-01-01T00:00:00.000Z', 2]);
+    assert.ok(unknown instanceof Error && /vm/i.test(unknown.message), 'an unknown VM is refused in its place');
+    assert.ok(backup && !(backup instanceof Error));
+    assert.deepEqual((backup.params as { storage: unknown }).storage, { site: 'b', address: '127.0.0.1:1002' });
+    assert.ok(noStorage instanceof PreconditionError, 'no storage at site c');
+    assert.deepEqual(sent.map((m) => [m.jobId, m.kind, m.dueAt]), [
+      [snap.id, 'snapshot', '2026-01-01T00:00:00.000Z'],
+      [backup.id, 'backup', '2026-01-01T00:00:00.000Z'],
+    ]);
+  });
+
+  it('carries scheduling fields on a single snapshot job too', async () => {
+    const { jobs } = setup();
+    const job = await jobs.startSnapshot({ vm: 'vm1', op: 'create', keep: 1, policy: 'p', priority: 10, dueAt: '2026-01-01T00:00:00.000Z', maxAttempts: 3 });
+    assert.deepEqual([job.policy, job.priority, job.dueAt, job.maxAttempts], ['p', 10, '2026-01-01T00:00:00.000Z', 3]);
+  });
+});

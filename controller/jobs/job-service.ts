@@ -92,7 +92,7 @@ export interface JobScheduling {
 export const MANUAL_JOB_PRIORITY = 70;
 
 /** Job publishes awaiting their JetStream ack at once in a publish pass. */
-const PUBLISH_CONCURRENCY = 64;
+const PUBLISH_CONCURRENCY = 256;
 
 /** The retention rules, in the order operators read them. */
 export const retentionRuleNames = ['last', 'hourly', 'daily', 'weekly', 'monthly', 'yearly'] as const;
@@ -480,6 +480,8 @@ export class JobService {
     const ready = catalog
       .listUnpublishedJobs()
       .filter((job) => (job.notBefore == null || job.notBefore <= now) && (job.startBy == null || job.startBy > now));
+    // Most passes (one per finished job) find nothing to send: skip reading the jobs in flight.
+    if (ready.length === 0) return 0;
     const chosen = gate ? gate.choose(ready, catalog.listInFlightJobs()) : ready;
     let count = 0;
     // --- scale: concurrent publishes ---

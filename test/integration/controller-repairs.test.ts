@@ -77,6 +77,12 @@ describe('repairs, alerts, status and replication lag through the CLI', () => {
   let events: EventPublisher;
   const disk = () => join(ctx.deployment.dataDir, 'vms', 'vm1', 'disk0.img');
   const cli = <T>(args: string[]) => runCliJson<T>(args, ctx.env);
+  /** `bulwark status --json`, which exits 5 while something needs attention (an open alert). */
+  const statusJson = async (expectedCode: 0 | 5): Promise<StatusJson> => {
+    const result = await runCli(['status', '--json'], ctx.env);
+    assert.equal(result.code, expectedCode, `status exit code\n${result.stdout}\n${result.stderr}`);
+    return JSON.parse(result.stdout) as StatusJson;
+  };
 
   /** What every event of storage a carries; its id is new unless given. */
   const from = (eventId = newId()) => ({ eventId, site: 'a', worker: 'storage', at: new Date().toISOString() });
@@ -165,7 +171,7 @@ describe('repairs, alerts, status and replication lag through the CLI', () => {
       cli<RepairJson[]>(['repairs', '--site', 'b']),
       cli<RepairJson[]>(['repairs', '--since', '1h', '--vm', 'vm1', '--site', 'a']),
       cli<BackupJson[]>(['backups', '--vm', 'vm1']),
-      cli<StatusJson>(['status']),
+      statusJson(5),
       runCli(['status'], ctx.env),
       runCli(['alerts'], ctx.env),
     ]);
@@ -177,7 +183,7 @@ describe('repairs, alerts, status and replication lag through the CLI', () => {
     assert.deepEqual(status.openAlerts.map((a) => a.alertId), [alertId]);
     assert.deepEqual(status.vms.find((v) => v.name === 'vm1')?.newest.map((c) => `${c.site}:${c.backupId}:${c.state}`), [`a:${b1}:damaged`, `b:${b1}:ok`]);
     assert.ok(status.workers.every((w) => w.state === 'online'));
-    assert.equal(plain.code, 0, plain.stderr);
+    assert.equal(plain.code, 5, 'status exits 5 while an alert is open');
     for (const text of ['Open alerts: 1', alertId, `vm1/disk0 bytes ${MIB}-${2 * MIB - 1} (1 backup)`, 'storage online', 'agent-1 online']) {
       assert.ok(plain.stdout.includes(text), `status shows ${text}:\n${plain.stdout}`);
     }
@@ -192,6 +198,7 @@ describe('repairs, alerts, status and replication lag through the CLI', () => {
     ]);
     assert.deepEqual(all.map((a) => `${a.alertId}:${a.state}:${a.resolution}`), [`${alertId}:resolved:repaired from b`]);
     assert.deepEqual(okCopies.map((c) => `${c.site}:${c.state}`).sort(), ['a:ok', 'b:ok']);
+    assert.equal(after.code, 0, after.stderr);
     assert.ok(after.stdout.includes('Open alerts: none'), after.stdout);
     assert.ok(!after.stdout.includes(alertId), 'a resolved alert is no longer shown');
 
@@ -235,7 +242,7 @@ describe('repairs, alerts, status and replication lag through the CLI', () => {
     assert.equal(now?.newestAtReplicaId, inc.backup.backupId);
     assert.ok((now?.dataAgeAtReplicaMs ?? -1) >= 0);
     assert.equal(caughtUp.pairs[0]?.lastSync?.state, 'succeeded');
-    const status = await cli<StatusJson>(['status']);
+    const status = await statusJson(0);
     assert.equal(status.replication[0]?.vms.find((v) => v.vm === 'vm1')?.lagMs, 0);
 
     await restoresExactly(inc.backup.backupId, 'b', sum);

@@ -87,6 +87,7 @@ describe('bulwark policy (CLI, embedded deployment)', () => {
       name: 'nightly',
       description: 'yearly test policy',
       enabled: true,
+      action: 'backup',
       schedule: { cron: ['0 3 1 1 *'], timezone: 'Europe/Paris', window: { start: '22:00', end: '06:00' }, mode: 'incremental' },
       retention: { last: 3, daily: 7 },
       rpoMs: 86_400_000,
