@@ -80,7 +80,7 @@ export const ScaleOptions = z
     /** How long to wait for the last jobs after the drive ends. */
     drainTimeoutMs: z.number().int().positive().default(180_000),
   })
-  .refine((o) => o.driver === 'api' || (Number.isInteger(o.rate) && o.rate * o.seconds <= o.vms), {
+  .refine((o) => o.vms === 0 || o.driver === 'api' || (Number.isInteger(o.rate) && o.rate * o.seconds <= o.vms), {
     message: '--scale-driver policy: --scale-rate must be a whole number and rate × seconds at most --scale-vms (each VM is due once)',
   })
   .refine((o) => o.vms === 0 || o.vms % o.agents === 0, { message: '--scale-vms must be a multiple of --scale-agents (each agent gets the same number of VMs)' });
