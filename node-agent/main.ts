@@ -12,8 +12,6 @@ import { availableParallelism } from 'node:os';
 import { systemClock } from '../shared/clock.js';
 import { readTokenSource } from '../shared/config/token-source.js';
 import { ConfigError } from '../shared/errors.js';
-import { newId } from '../shared/ids.js';
-import { subjects } from '../shared/messages/subjects.js';
 import { HeartbeatSender } from '../shared/nats/heartbeat-sender.js';
 import { JobWorker } from '../shared/nats/job-worker.js';
 import { connectNats } from '../shared/nats/nats-connection.js';
@@ -29,6 +27,7 @@ import { rawFileTargets } from './restore/raw-file-target.js';
 import { loadAgentConfig, withConfiguredTags } from './config.js';
 import { loadAgentKeys } from './encryption/agent-keys.js';
 import { createAgentJobHandler, createSharedJobFilter } from './events/agent-job-handler.js';
+import { startInventoryReports } from './events/inventory-reports.js';
 import { FilesDriver } from './hypervisors/files/files-driver.js';
 import { LibvirtDriver } from './hypervisors/libvirt/libvirt-driver.js';
 import { QemuDriver } from './hypervisors/qemu/qemu-driver.js';
@@ -85,17 +84,16 @@ runDaemon('bulwark-agent', async (configPath, rootLog) => {
   await jobWorker.start();
 
   // The inventory goes out at start, and again whenever a controller asks (one whose catalog was lost and rebuilt).
-  const reportInventory = async () => {
-    const vms = withConfiguredTags(await driver.inventory(), config.hypervisor);
-    await jobWorker.publisher.publish({ eventId: newId(), site, worker, at: systemClock.nowIso(), type: 'inventory', vms });
-    return vms;
-  };
-  const vms = await reportInventory();
-  const inventoryRequests = nc.subscribe(subjects.inventoryRequest, {
-    callback: () => {
-      reportInventory().catch((err: unknown) => log.warn({ err }, 'inventory report failed'));
-    },
+  const inventoryReports = await startInventoryReports({
+    nc,
+    publisher: jobWorker.publisher,
+    site,
+    worker,
+    clock: systemClock,
+    inventory: async () => withConfiguredTags(await driver.inventory(), config.hypervisor),
+    log,
   });
+  const { vms } = inventoryReports;
 
   const heartbeat = new HeartbeatSender(
     nc,
@@ -111,7 +109,7 @@ runDaemon('bulwark-agent', async (configPath, rootLog) => {
     stop: async () => {
       await metricsServer?.close();
       heartbeat.stop();
-      inventoryRequests.unsubscribe();
+      inventoryReports.stop();
       await jobWorker.stop();
       await nc.drain();
     },

@@ -12,9 +12,7 @@ import type { NatsConnection } from 'nats';
 import { systemClock } from '../shared/clock.js';
 import { readTokenSource } from '../shared/config/token-source.js';
 import { ConfigError } from '../shared/errors.js';
-import { newId } from '../shared/ids.js';
 import type { Logger } from '../shared/log.js';
-import { subjects } from '../shared/messages/subjects.js';
 import { HeartbeatSender } from '../shared/nats/heartbeat-sender.js';
 import { JobWorker } from '../shared/nats/job-worker.js';
 import { connectNats } from '../shared/nats/nats-connection.js';
@@ -22,6 +20,7 @@ import { runDaemon } from '../shared/process/daemon.js';
 import { GrpcBlockStore } from './adapters/grpc-block-store.js';
 import { InlineChunkProcessor } from './adapters/inline-chunk-processor.js';
 import { createAgentJobHandler } from './events/agent-job-handler.js';
+import { startInventoryReports } from './events/inventory-reports.js';
 import { SimHypervisor } from './hypervisors/sim/sim-config.js';
 import { SimDriver } from './hypervisors/sim/sim-driver.js';
 import { rawFileTargets } from './restore/raw-file-target.js';
@@ -109,15 +108,14 @@ async function startSimAgent(
     },
   });
   await jobWorker.start();
-  const reportInventory = async () => {
-    const vms = await driver.inventory();
-    await jobWorker.publisher.publish({ eventId: newId(), site, worker, at: systemClock.nowIso(), type: 'inventory', vms });
-  };
-  await reportInventory();
-  const inventoryRequests = nc.subscribe(subjects.inventoryRequest, {
-    callback: () => {
-      reportInventory().catch((err: unknown) => log.warn({ err }, 'inventory report failed'));
-    },
+  const inventoryReports = await startInventoryReports({
+    nc,
+    publisher: jobWorker.publisher,
+    site,
+    worker,
+    clock: systemClock,
+    inventory: () => driver.inventory(),
+    log,
   });
   const heartbeat = new HeartbeatSender(
     nc,
@@ -131,7 +129,7 @@ async function startSimAgent(
     vms: config.vmsPerAgent,
     stop: async () => {
       heartbeat.stop();
-      inventoryRequests.unsubscribe();
+      inventoryReports.stop();
       await jobWorker.stop();
       await nc.drain();
     },

@@ -6,6 +6,7 @@
 import type Database from 'better-sqlite3';
 import { z } from 'zod';
 import { ApiRoles, ApiTokenExistsError, type AccessStore, type ApiTokenRow, type AuditEntryInsert, type AuditEntryRow, type AuditFilter } from './access-store.js';
+import { whereClause } from './sqlite-clauses.js';
 
 /** Migration 7: API tokens and the audit log. */
 export const ACCESS_MIGRATION_SQL = `
@@ -102,22 +103,14 @@ export class SqliteAccessStore implements AccessStore {
   }
 
   listAuditEntries(filter: AuditFilter): AuditEntryRow[] {
-    const where: string[] = [];
-    const values: Record<string, unknown> = { limit: filter.limit };
-    if (filter.since !== undefined) {
-      where.push('at >= @since');
-      values.since = filter.since;
-    }
-    if (filter.tokenName !== undefined) {
-      where.push('token_name = @tokenName');
-      values.tokenName = filter.tokenName;
-    }
-    if (filter.method !== undefined) {
-      where.push('method = @method');
-      values.method = filter.method;
-    }
-    const clause = where.length > 0 ? `WHERE ${where.join(' AND ')}` : '';
-    const rows = this.db.prepare(`SELECT * FROM audit_log ${clause} ORDER BY at DESC, id DESC LIMIT @limit`).all(values) as AuditRecord[];
+    const where = whereClause({
+      since: ['at >= @since', filter.since],
+      tokenName: ['token_name = @tokenName', filter.tokenName],
+      method: ['method = @method', filter.method],
+    });
+    const rows = this.db
+      .prepare(`SELECT * FROM audit_log ${where.sql} ORDER BY at DESC, id DESC LIMIT @limit`)
+      .all({ ...where.values, limit: filter.limit }) as AuditRecord[];
     return rows.map(toAudit);
   }
 }

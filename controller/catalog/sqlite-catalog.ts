@@ -42,6 +42,7 @@ import {
   type VmWorkerRow,
   type WorkerRow,
 } from './catalog.js';
+import { setClause, whereClause } from './sqlite-clauses.js';
 import type { NewestGoodCopy, RpoAlertFilter, RpoAlertRow, WebhookDeliveryRow, WebhookDeliveryUpdate } from './catalog.js';
 import type { ApiTokenRow, AuditEntryInsert, AuditEntryRow, AuditFilter } from './access-store.js';
 import { ACCESS_MIGRATION_SQL, SqliteAccessStore } from './sqlite-access-store.js';
@@ -599,22 +600,12 @@ export class SqliteCatalog implements Catalog {
   }
 
   listJobs(filter: JobFilter): JobRow[] {
-    const where: string[] = [];
-    const values: Record<string, unknown> = { limit: filter.limit };
-    if (filter.state !== undefined) {
-      where.push('state = @state');
-      values.state = filter.state;
-    }
-    if (filter.kind !== undefined) {
-      where.push('kind = @kind');
-      values.kind = filter.kind;
-    }
-    if (filter.finishedSince !== undefined) {
-      where.push('finished_at >= @finishedSince');
-      values.finishedSince = filter.finishedSince;
-    }
-    const clause = where.length > 0 ? `WHERE ${where.join(' AND ')}` : '';
-    const rows = this.db.prepare(`SELECT * FROM jobs ${clause} ORDER BY created_at DESC, id DESC LIMIT @limit`).all(values);
+    const where = whereClause({
+      state: ['state = @state', filter.state],
+      kind: ['kind = @kind', filter.kind],
+      finishedSince: ['finished_at >= @finishedSince', filter.finishedSince],
+    });
+    const rows = this.db.prepare(`SELECT * FROM jobs ${where.sql} ORDER BY created_at DESC, id DESC LIMIT @limit`).all({ ...where.values, limit: filter.limit });
     return (rows as JobRecord[]).map(toJob);
   }
 
@@ -822,22 +813,14 @@ export class SqliteCatalog implements Catalog {
   }
 
   listRepairs(filter: RepairFilter): RepairRecord[] {
-    const where: string[] = [];
-    const values: Record<string, unknown> = { limit: filter.limit };
-    if (filter.site !== undefined) {
-      where.push('r.site = @site');
-      values.site = filter.site;
-    }
-    if (filter.vm !== undefined) {
-      where.push(`EXISTS (SELECT 1 FROM json_each(r.affected) j WHERE json_extract(j.value, '$.vm') = @vm)`);
-      values.vm = filter.vm;
-    }
-    if (filter.since !== undefined) {
-      where.push('r.at >= @since');
-      values.since = filter.since;
-    }
-    const clause = where.length > 0 ? `WHERE ${where.join(' AND ')}` : '';
-    const rows = this.db.prepare(`SELECT * FROM repairs r ${clause} ORDER BY r.at DESC, r.repair_id DESC LIMIT @limit`).all(values);
+    const where = whereClause({
+      site: ['r.site = @site', filter.site],
+      vm: [`EXISTS (SELECT 1 FROM json_each(r.affected) j WHERE json_extract(j.value, '$.vm') = @vm)`, filter.vm],
+      since: ['r.at >= @since', filter.since],
+    });
+    const rows = this.db
+      .prepare(`SELECT * FROM repairs r ${where.sql} ORDER BY r.at DESC, r.repair_id DESC LIMIT @limit`)
+      .all({ ...where.values, limit: filter.limit });
     return (rows as RepairRecordRow[]).map(toRepair);
   }
 
@@ -1270,21 +1253,3 @@ function toAlert(r: AlertRecordRow): AlertRow {
   };
 }
 
-/**
- * `column = @column, ...` for the fields of `update` that are set (undefined: unchanged), with
- * their values; undefined when nothing is set. Column names come from the caller's fixed map.
- */
-function setClause<U extends object>(
-  columns: Record<keyof U, string>,
-  update: U,
-): { sql: string; values: Record<string, unknown> } | undefined {
-  const sets: string[] = [];
-  const values: Record<string, unknown> = {};
-  for (const [field, column] of Object.entries(columns) as [keyof U, string][]) {
-    const value = update[field];
-    if (value === undefined) continue;
-    sets.push(`${column} = @${column}`);
-    values[column] = value;
-  }
-  return sets.length === 0 ? undefined : { sql: sets.join(', '), values };
-}
