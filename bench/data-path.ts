@@ -10,7 +10,8 @@
  *                    [--replication-size-mib 256]  (site sync: wire bytes, rate-limit accuracy, replication.ts; 0: skip)
  *                    [--repair-chunks 1000]  (heal N damaged 1 MiB chunks on the read path, scrub MB/s, repair-bench.ts; 0: skip)
  *                    [--scale-vms 10000 --scale-agents 200 --scale-seconds 60 --scale-rate 100 --agents-per-group 20
- *                     --scale-job snapshot|backup --scale-driver api|policy]  (dispatch at scale with simulated agents, scale-bench.ts; --scale-vms 0: skip)
+ *                     --scale-job snapshot|backup --scale-driver api|policy --scale-spread-ms 1000]  (dispatch at scale with simulated agents, scale-bench.ts; --scale-vms 0: skip)
+ *                    [--scale-burst-seconds 60]  (then the same drive with each second's jobs all due at one instant: `scaleBurst`; 0: skip)
  *
  * Progress goes to stderr; stdout carries the table and the JSON (with --json: the JSON only).
  */
@@ -61,6 +62,7 @@ const { values } = parseArgs({
     'replication-size-mib': { type: 'string', default: '256' },
     'repair-chunks': { type: 'string', default: '1000' },
     ...scaleFlags,
+    'scale-burst-seconds': { type: 'string', default: '60' },
   },
 });
 const parsed = Options.safeParse({ json: values.json, keep: values.keep, unencrypted: values.unencrypted, sizeMib: values['size-mib'], seed: values.seed, runs: values.runs, tools: values.tools, cbtSizeMib: values['cbt-size-mib'], replicationSizeMib: values['replication-size-mib'], repairChunks: values['repair-chunks'] });
@@ -125,6 +127,12 @@ try {
   const repair = opts.repairChunks > 0 && tools.includes('bulwark') ? await benchRepair(join(dir, 'repair'), opts.repairChunks, say) : undefined;
   const scaleOptions = scaleOptionsOf(values);
   const scale = scaleOptions.vms > 0 && tools.includes('bulwark') ? await benchScale(join(dir, 'scale'), scaleOptions, say) : undefined;
+  // The burst shape: each second's jobs all due at the same instant (a policy with no spread).
+  const burstSeconds = Number(values['scale-burst-seconds']);
+  const scaleBurst =
+    scale && scaleOptions.driver === 'policy' && burstSeconds > 0
+      ? await benchScale(join(dir, 'scale-burst'), { ...scaleOptions, seconds: burstSeconds, spreadMs: 0 }, say)
+      : undefined;
   const runs = tools.map((tool) => mergeRuns(image.sizeBytes, perTool.get(tool) ?? []));
   const results = runs.flatMap((r) => r.results);
   const report = {
@@ -157,6 +165,7 @@ try {
     ...(replication ? { replication } : {}),
     ...(repair ? { repair } : {}),
     ...(scale ? { scale } : {}),
+    ...(scaleBurst ? { scaleBurst } : {}),
   };
   if (opts.json) {
     console.log(JSON.stringify(report));
@@ -178,7 +187,7 @@ try {
     console.error('bench: a replica restored WRONG DATA after site sync');
     process.exitCode = 1;
   }
-  if (scale && !scale.restoredIdentical) {
+  if ((scale && !scale.restoredIdentical) || (scaleBurst && !scaleBurst.restoredIdentical)) {
     console.error('bench: the scale run restored WRONG DATA for its sample VM');
     process.exitCode = 1;
   }

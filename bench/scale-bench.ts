@@ -21,7 +21,8 @@
  * [--scale-driver policy|api] [--keep]`; `npm run bench` includes it (data-path.ts). The drive's
  * jobs are snapshot jobs by default (control plane only: at 100 jobs/s, a backup's data path
  * costs more CPU than two cores have, see docs/PERFORMANCE.md "Scale").
- * BULWARK_SCALE_CONTROLLER_NODE_ARGS passes Node flags to the controller only (e.g. --cpu-prof).
+ * BULWARK_SCALE_CONTROLLER_NODE_ARGS passes Node flags to the controller only (e.g. --cpu-prof), or to the
+ * processes BULWARK_SCALE_NODE_ARGS_FOR names (e.g. controller,agents-00).
  */
 import { mkdirSync, readFileSync, writeFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -66,6 +67,12 @@ export const ScaleOptions = z
      * the issue's definition) or `api` (the bench calls the API at the rate; latency from createdAt).
      */
     driver: z.enum(['api', 'policy'], { error: '--scale-driver: must be api or policy' }).default('policy'),
+    /**
+     * Policy driver: each policy's spreadMs (its schedule's spread). 1000 (default): a second's jobs
+     * each due at its VM's own offset in that second, a sustained rate; 0: all due at the second
+     * itself, a burst of `rate` jobs at one instant.
+     */
+    spreadMs: z.number().int('--scale-spread-ms: must be a whole number').min(0, '--scale-spread-ms: 0 or more').max(60_000, '--scale-spread-ms: at most 60000').default(1000),
     /** Policy driver: time to create the policies and let the scheduler arm before the first is due. */
     policyLeadMs: z.number().int().min(1000).default(20_000),
     diskSizeBytes: z.number().int().min(CHUNK_BYTES).default(256 * 1024),
@@ -104,6 +111,8 @@ export interface ScaleReport {
   /** What each job of the drive was (snapshot: a create from a snapshot policy, or a list through the API), and how it became due. */
   readonly job: 'snapshot' | 'backup';
   readonly driver: 'api' | 'policy';
+  /** Policy driver: the policies' spread (0: each second's jobs all due at one instant). */
+  readonly spreadMs: number;
   readonly simDisk: { readonly sizeBytes: number; readonly changeFraction: number; readonly chunkSizeBytes: number };
   readonly setupSeconds: { readonly processes: number; readonly inventory: number };
   readonly jobs: {
@@ -123,14 +132,18 @@ export interface ScaleReport {
   /** Per agent group: the same, from its own receipts. */
   readonly dispatchLatencyByGroupMs: Record<string, Percentiles>;
   /**
-   * Where dispatch time goes: created → marked published in the catalog (insert, dispatch gate,
+   * Where dispatch time goes: due → marked published in the catalog (the dispatch pass, the
    * JetStream publish and its ack), and published → received by the worker (JetStream delivery,
    * the worker's pull; negative values are the catalog stamping published after the worker got it).
    */
   readonly dispatchStagesMs: {
-    /** Policy jobs: dueAt → createdAt (the scheduler waking and building the due second's jobs); api jobs: 0. */
+    /**
+     * Policy jobs: dueAt → createdAt, negative when the scheduler made the job ahead of its due time
+     * (its prepare lead, or a spread VM's offset) and held it; api jobs: 0.
+     */
     readonly dueToCreated: Percentiles;
-    readonly createdToPublished: Percentiles;
+    /** dueAt (else createdAt) → published_at. */
+    readonly dueToPublished: Percentiles;
     readonly publishedToReceived: Percentiles;
   };
   /** The bench's StartBackup call → the worker's receipt, ms (includes the API call). */
@@ -222,8 +235,10 @@ export async function benchScale(dir: string, rawOptions: ScaleOptions, say: (li
     const readyFile = join(dir, `${name}.ready.json`);
     const tsx = tsxCommand(entry, ['--config', configFile, '--ready-file', readyFile]);
     const { command } = tsx;
-    // BULWARK_SCALE_CONTROLLER_NODE_ARGS: Node flags for the controller only (e.g. --cpu-prof --cpu-prof-dir=/tmp/p).
-    const extra = name === 'controller' ? (process.env.BULWARK_SCALE_CONTROLLER_NODE_ARGS ?? '').split(' ').filter((a) => a !== '') : [];
+    // BULWARK_SCALE_CONTROLLER_NODE_ARGS: Node flags for the controller only (e.g. --cpu-prof --cpu-prof-dir=/tmp/p),
+    // or for the processes BULWARK_SCALE_NODE_ARGS_FOR names (comma-separated, e.g. controller,agents-00).
+    const flagged = (process.env.BULWARK_SCALE_NODE_ARGS_FOR ?? 'controller').split(',');
+    const extra = flagged.includes(name) ? (process.env.BULWARK_SCALE_CONTROLLER_NODE_ARGS ?? '').split(' ').filter((a) => a !== '') : [];
     const args = [...extra, ...tsx.args];
     const proc = new ManagedProcess({ name, command, args, env, logFile: join(logs, `${name}.log`), readyFile, readyTimeoutMs });
     processes.push(proc);
@@ -320,10 +335,12 @@ export async function benchScale(dir: string, rawOptions: ScaleOptions, say: (li
         const cron = `${at.getUTCSeconds()} ${at.getUTCMinutes()} ${at.getUTCHours()} ${at.getUTCDate()} ${at.getUTCMonth() + 1} *`;
         const vms = Array.from({ length: perSlot }, (_, k) => vmOf(slot * perSlot + k));
         const action = opts.job === 'snapshot' ? { action: 'snapshot', snapshotKeep: SNAPSHOT_KEEP } : {};
-        await api.createPolicy(JSON.stringify({ name: `scale-${slot}`, ...action, schedule: { cron: [cron], timezone: 'UTC' }, selector: { vms }, retry: { maxAttempts: 1 } }));
+        const schedule = { cron: [cron], timezone: 'UTC', spreadMs: opts.spreadMs };
+        await api.createPolicy(JSON.stringify({ name: `scale-${slot}`, ...action, schedule, selector: { vms }, retry: { maxAttempts: 1 } }));
       }
-      say(`scale: ${opts.seconds} ${opts.job} policies of ${perSlot} VMs each, due from ${new Date(driveStart).toISOString()}`);
-      await sleep(driveStart + opts.seconds * 1000 + 1000 - Date.now());
+      const shape = opts.spreadMs > 0 ? `each spread over ${opts.spreadMs} ms` : 'each all due at its second';
+      say(`scale: ${opts.seconds} ${opts.job} policies of ${perSlot} VMs ${shape}, due from ${new Date(driveStart).toISOString()}`);
+      await sleep(driveStart + opts.seconds * 1000 + opts.spreadMs + 1000 - Date.now());
       const due = db.prepare(`SELECT id, vm, due_at AS dueAt FROM jobs WHERE policy LIKE 'scale-%'`).all() as { id: string; vm: string; dueAt: string | null }[];
       for (const j of due) started.push({ vm: j.vm, sentMs: Date.parse(j.dueAt ?? ''), jobId: j.id });
     }
@@ -346,7 +363,7 @@ export async function benchScale(dir: string, rawOptions: ScaleOptions, say: (li
     }
     await Promise.all(inFlight);
     // Policy jobs are due through the last second of the drive.
-    const driveEnd = opts.driver === 'policy' ? driveStart + opts.seconds * 1000 : Date.now();
+    const driveEnd = opts.driver === 'policy' ? driveStart + (opts.seconds - 1) * 1000 + Math.max(1000, opts.spreadMs) : Date.now();
     const jobIds = new Set(started.flatMap((s) => (s.jobId ? [s.jobId] : [])));
     say(`scale: ${jobIds.size} jobs started in ${((driveEnd - driveStart) / 1000).toFixed(1)} s; waiting for them to finish`);
 
@@ -412,6 +429,7 @@ export async function benchScale(dir: string, rawOptions: ScaleOptions, say: (li
       seconds,
       job: opts.job,
       driver: opts.driver,
+      spreadMs: opts.driver === 'policy' ? opts.spreadMs : 0,
       simDisk: { sizeBytes: opts.diskSizeBytes, changeFraction: opts.changeFraction, chunkSizeBytes: CHUNK_BYTES },
       setupSeconds: { processes: round(processesSeconds), inventory: round(inventorySeconds) },
       jobs: {
@@ -432,7 +450,7 @@ export async function benchScale(dir: string, rawOptions: ScaleOptions, say: (li
       dispatchLatencyByGroupMs: Object.fromEntries(Object.entries(receiptsByGroup).map(([name, rs]) => [name, percentiles(rs.map(latency))])),
       dispatchStagesMs: {
         dueToCreated: percentiles(ours.map((r) => (r.dueAt ? Date.parse(r.createdAt) - Date.parse(r.dueAt) : 0))),
-        createdToPublished: percentiles(ours.flatMap((r) => (r.publishedAt ? [Date.parse(r.publishedAt) - Date.parse(r.createdAt)] : []))),
+        dueToPublished: percentiles(ours.flatMap((r) => (r.publishedAt ? [Date.parse(r.publishedAt) - Date.parse(r.dueAt ?? r.createdAt)] : []))),
         publishedToReceived: percentiles(receipts.flatMap((r) => {
           const publishedAt = publishedOf.get(r.jobId);
           return publishedAt ? [r.receivedMs - Date.parse(publishedAt)] : [];
@@ -484,12 +502,13 @@ export const scaleFlags = {
   'agents-per-group': { type: 'string', default: '20' },
   'scale-job': { type: 'string', default: 'snapshot' },
   'scale-driver': { type: 'string', default: 'policy' },
+  'scale-spread-ms': { type: 'string', default: '1000' },
 } as const;
 
 /** The scale options from parsed flags (numbers checked by ScaleOptions). */
 export function scaleOptionsOf(values: Record<string, string | boolean | undefined>): ScaleOptions {
   const num = (k: string) => Number(values[k]);
-  return { vms: num('scale-vms'), agents: num('scale-agents'), seconds: num('scale-seconds'), rate: num('scale-rate'), agentsPerGroup: num('agents-per-group'), job: values['scale-job'] as 'snapshot' | 'backup', driver: values['scale-driver'] as 'api' | 'policy' };
+  return { vms: num('scale-vms'), agents: num('scale-agents'), seconds: num('scale-seconds'), rate: num('scale-rate'), agentsPerGroup: num('agents-per-group'), job: values['scale-job'] as 'snapshot' | 'backup', driver: values['scale-driver'] as 'api' | 'policy', spreadMs: num('scale-spread-ms') };
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {

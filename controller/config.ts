@@ -10,17 +10,20 @@ const HostPort = z.string().regex(/^[^\s:]+:\d{1,5}$/, 'must be host:port (port 
 /**
  * The dispatch gate and the policy scheduler (docs/OPERATORS.md "Scheduling"): agent jobs
  * published and not finished, at most `maxJobsPerAgent` per agent and `maxJobsPerSite` per site;
- * policies re-read, closed windows skipped and held jobs offered again every `tickMs`.
+ * policies re-read, closed windows skipped and held jobs offered again every `tickMs`; policy jobs
+ * made `prepareLeadMs` ahead of their due time.
  */
 export const SchedulerConfig = z
   .object({
     maxJobsPerAgent: z.number().int('must be a whole number').min(1, 'must be at least 1').max(1000, 'must be at most 1000').default(2),
     maxJobsPerSite: z.number().int('must be a whole number').min(1, 'must be at least 1').max(100_000, 'must be at most 100000').default(8),
     tickMs: z.number().int('must be a whole number of milliseconds').min(50, 'must be at least 50').max(60_000, 'must be at most 60000 (1 min)').default(1000),
+    /** Policy jobs are made this long before their due time and held until it, so the due instant only publishes them; 0: made at the due time. */
+    prepareLeadMs: z.number().int('must be a whole number of milliseconds').min(0, 'must be at least 0').max(10_000, 'must be at most 10000 (10 s)').default(500),
   })
   .strict()
   .refine((s) => s.maxJobsPerSite >= s.maxJobsPerAgent, { path: ['maxJobsPerSite'], message: 'must be at least maxJobsPerAgent' })
-  .default({ maxJobsPerAgent: 2, maxJobsPerSite: 8, tickMs: 1000 });
+  .default({ maxJobsPerAgent: 2, maxJobsPerSite: 8, tickMs: 1000, prepareLeadMs: 500 });
 export type SchedulerConfig = z.infer<typeof SchedulerConfig>;
 
 /** The controller's configuration file (JSON). */

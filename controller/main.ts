@@ -138,6 +138,7 @@ runDaemon('bulwark-controller', async (configPath, rootLog) => {
     timer: nodeTimer,
     log: log.child({ component: 'policy-scheduler' }),
     tickMs: config.scheduler.tickMs,
+    prepareLeadMs: config.scheduler.prepareLeadMs,
   });
   policyScheduler.start();
   const rpo = new RpoWatch({

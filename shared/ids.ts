@@ -1,7 +1,22 @@
+import { randomFillSync } from 'node:crypto';
 import { monotonicFactory } from 'ulid';
 import { z } from 'zod';
 
-const nextUlid = monotonicFactory();
+/** Random bytes drawn from the OS in blocks: ulid's own source asks WebCrypto once per character. */
+const POOL_BYTES = 4096;
+const pool = new Uint8Array(POOL_BYTES);
+let poolAt = POOL_BYTES;
+
+/** A uniform fraction in [0, 1) from one cryptographically random byte (ulid maps it to one of 32 characters: 256 is a multiple of 32). */
+function pooledRandom(): number {
+  if (poolAt >= POOL_BYTES) {
+    randomFillSync(pool);
+    poolAt = 0;
+  }
+  return (pool[poolAt++] ?? 0) / 256;
+}
+
+const nextUlid = monotonicFactory(pooledRandom);
 
 /** A new time-ordered unique id (ULID), optionally at a given time. */
 export function newId(atMs?: number): string {

@@ -183,6 +183,9 @@ export type BackupUpdate = Partial<
   Pick<BackupRow, 'verifiedAt' | 'state' | 'stateAt' | 'lockedUntil' | 'prunedAt' | 'seenAt'>
 >;
 
+/** Which of a policy's jobs: the unfinished ones, or those due in [dueFrom, dueBefore) (ISO-8601 UTC). */
+export type PolicyJobFilter = { readonly unfinished: true } | { readonly dueFrom: string; readonly dueBefore: string };
+
 export interface JobFilter {
   readonly state?: JobState;
   readonly kind?: JobKind;
@@ -248,8 +251,13 @@ export interface Catalog extends AccessStore {
   getJob(id: string): JobRow | undefined;
   /** Newest first. */
   listJobs(filter: JobFilter): JobRow[];
-  /** Queued jobs never confirmed published, oldest first. */
-  listUnpublishedJobs(): JobRow[];
+  /**
+   * Queued jobs never confirmed published, oldest first; with `readyAt`, only those that may go
+   * out at that time (past their notBefore, before their startBy).
+   */
+  listUnpublishedJobs(filter?: { readonly readyAt?: string }): JobRow[];
+  /** The earliest notBefore after `after` of a queued, unpublished job (held until then); undefined: none. */
+  nextNotBefore(after: string): string | undefined;
   markJobPublished(id: string, at: string): void;
   updateJob(id: string, update: JobUpdate): void;
   /** Jobs with a cancel requested that have not finished, oldest request first. */
@@ -257,8 +265,8 @@ export interface Catalog extends AccessStore {
   // --- scheduling (issue 7, controller/policies/) ---
   /** Published jobs not finished (queued or running): the jobs holding dispatch slots. */
   listInFlightJobs(): JobRow[];
-  /** Jobs a policy made: its unfinished ones (queued, running), or those of one schedule time. */
-  listPolicyJobs(policy: string, filter: { readonly unfinished: true } | { readonly dueAt: string }): JobRow[];
+  /** Jobs a policy made: its unfinished ones (queued, running), or those due in [dueFrom, dueBefore) (one schedule time, spread over its VMs). */
+  listPolicyJobs(policy: string, filter: PolicyJobFilter): JobRow[];
   /** Failed jobs with attempts left (attempt < maxAttempts), oldest first. */
   listRetryCandidates(): JobRow[];
   /**

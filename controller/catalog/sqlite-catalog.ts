@@ -33,6 +33,7 @@ import {
   type Catalog,
   type CatalogCounts,
   type JobFilter,
+  type PolicyJobFilter,
   type JobRow,
   type JobUpdate,
   type PolicyRow,
@@ -290,6 +291,14 @@ export const migrations: readonly { version: number; sql: string }[] = [
         PRIMARY KEY (event_id, url)
       );
       CREATE INDEX webhook_outbox_due ON webhook_outbox (next_attempt_at) WHERE delivered_at IS NULL;
+    `,
+  },
+  {
+    // Issue 7, spread schedules: a policy's jobs of one schedule time are found by their due times
+    // (a range, each VM due at its own offset) without reading every job the policy ever made.
+    version: 9,
+    sql: `
+      CREATE INDEX jobs_policy_due ON jobs (policy, due_at) WHERE policy IS NOT NULL;
     `,
   },
 ];
@@ -609,12 +618,25 @@ export class SqliteCatalog implements Catalog {
     return (rows as JobRecord[]).map(toJob);
   }
 
-  listUnpublishedJobs(): JobRow[] {
-    return (
-      this.db
-        .prepare(`SELECT * FROM jobs WHERE published_at IS NULL AND state = 'queued' ORDER BY created_at, id`)
-        .all() as JobRecord[]
-    ).map(toJob);
+  listUnpublishedJobs(filter: { readonly readyAt?: string } = {}): JobRow[] {
+    const rows =
+      filter.readyAt === undefined
+        ? this.db.prepare(`SELECT * FROM jobs WHERE published_at IS NULL AND state = 'queued' ORDER BY created_at, id`).all()
+        : this.db
+            .prepare(
+              `SELECT * FROM jobs WHERE published_at IS NULL AND state = 'queued'
+                 AND (not_before IS NULL OR not_before <= @at) AND (start_by IS NULL OR start_by > @at)
+               ORDER BY created_at, id`,
+            )
+            .all({ at: filter.readyAt });
+    return (rows as JobRecord[]).map(toJob);
+  }
+
+  nextNotBefore(after: string): string | undefined {
+    const row = this.db
+      .prepare(`SELECT MIN(not_before) AS at FROM jobs WHERE published_at IS NULL AND state = 'queued' AND not_before > ?`)
+      .get(after) as { at: string | null };
+    return row.at ?? undefined;
   }
 
   markJobPublished(id: string, at: string): void {
@@ -660,10 +682,12 @@ export class SqliteCatalog implements Catalog {
     ).map(toJob);
   }
 
-  listPolicyJobs(policy: string, filter: { readonly unfinished: true } | { readonly dueAt: string }): JobRow[] {
+  listPolicyJobs(policy: string, filter: PolicyJobFilter): JobRow[] {
     const rows =
-      'dueAt' in filter
-        ? this.db.prepare('SELECT * FROM jobs WHERE policy = ? AND due_at = ? ORDER BY created_at, id').all(policy, filter.dueAt)
+      'dueFrom' in filter
+        ? this.db
+            .prepare('SELECT * FROM jobs WHERE policy = ? AND due_at >= ? AND due_at < ? ORDER BY created_at, id')
+            .all(policy, filter.dueFrom, filter.dueBefore)
         : this.db
             .prepare(`SELECT * FROM jobs WHERE policy = ? AND state IN ('queued', 'running') ORDER BY created_at, id`)
             .all(policy);

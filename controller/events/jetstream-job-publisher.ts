@@ -1,6 +1,6 @@
 import type { JetStreamClient } from 'nats';
 import type { Logger } from '../../shared/log.js';
-import { JobMessage } from '../../shared/messages/jobs.js';
+import type { JobMessage } from '../../shared/messages/jobs.js';
 import { subjects } from '../../shared/messages/subjects.js';
 import type { JobPublisher } from '../jobs/job-publisher.js';
 
@@ -18,20 +18,20 @@ export class JetStreamJobPublisher implements JobPublisher {
     private readonly retryForMs = 30_000,
   ) {}
 
+  /** `job` is sent as given: the controller checks a job as this message when it makes it. */
   async publish(site: string, worker: string, job: JobMessage): Promise<void> {
-    const checked = JobMessage.parse(job);
-    const data = encoder.encode(JSON.stringify(checked));
-    const msgID = `${checked.jobId}-${checked.attempt}`;
+    const data = encoder.encode(JSON.stringify(job));
+    const msgID = `${job.jobId}-${job.attempt}`;
     const deadline = Date.now() + this.retryForMs;
     let delayMs = 200;
     for (;;) {
       try {
         const ack = await this.js.publish(subjects.jobs(site, worker), data, { msgID, timeout: 5000 });
-        this.log.debug({ jobId: checked.jobId, seq: ack.seq, duplicate: ack.duplicate }, 'job published');
+        this.log.debug({ jobId: job.jobId, seq: ack.seq, duplicate: ack.duplicate }, 'job published');
         return;
       } catch (err) {
         if (Date.now() + delayMs > deadline) throw err;
-        this.log.warn({ err, jobId: checked.jobId }, 'job publish failed, retrying');
+        this.log.warn({ err, jobId: job.jobId }, 'job publish failed, retrying');
         await new Promise((resolve) => setTimeout(resolve, delayMs));
         delayMs = Math.min(delayMs * 2, 2000);
       }

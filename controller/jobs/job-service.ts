@@ -91,6 +91,9 @@ export interface JobScheduling {
 /** The priority of a job an operator starts (bulwark backup, restore, ...): above a policy's default 50. */
 export const MANUAL_JOB_PRIORITY = 70;
 
+/** Jobs of a batch built between two turns of the event loop. */
+const BUILD_SLICE = 25;
+
 /** Job publishes awaiting their JetStream ack at once in a publish pass. */
 const PUBLISH_CONCURRENCY = 256;
 
@@ -300,7 +303,7 @@ export class JobService {
       if (ref instanceof Error) throw ref;
       return ref;
     };
-    const built = requests.map((req): JobRow | Error => {
+    const build = (req: BatchRequest): JobRow | Error => {
       try {
         const vm = catalog.getVm(req.vm);
         if (!vm) throw new NotFoundError('VM', req.vm);
@@ -313,7 +316,14 @@ export class JobService {
       } catch (err) {
         return err instanceof Error ? err : new Error(String(err));
       }
-    });
+    };
+    // Built a slice at a time, letting the event loop run between slices: held jobs due meanwhile
+    // (a spread policy's) are published on time rather than after the whole batch.
+    const built: (JobRow | Error)[] = [];
+    for (let i = 0; i < requests.length; i += BUILD_SLICE) {
+      if (i > 0) await new Promise((resolve) => setImmediate(resolve));
+      built.push(...requests.slice(i, i + BUILD_SLICE).map(build));
+    }
     const rows = built.filter((r): r is JobRow => !(r instanceof Error));
     catalog.transaction(() => {
       for (const job of rows) catalog.insertJob(job);
@@ -477,29 +487,32 @@ export class JobService {
     await Promise.resolve();
     const { catalog, clock, gate } = this.opts;
     const now = clock.nowIso();
-    const ready = catalog
-      .listUnpublishedJobs()
-      .filter((job) => (job.notBefore == null || job.notBefore <= now) && (job.startBy == null || job.startBy > now));
+    const ready = catalog.listUnpublishedJobs({ readyAt: now });
     // Most passes (one per finished job) find nothing to send: skip reading the jobs in flight.
     if (ready.length === 0) return 0;
     const chosen = gate ? gate.choose(ready, catalog.listInFlightJobs()) : ready;
-    let count = 0;
     // --- scale: concurrent publishes ---
     // Up to PUBLISH_CONCURRENCY publishes await their JetStream acks at once, started in the gate's
     // order: one at a time capped dispatch at one job per publish round trip (about 65 jobs/s in
-    // the scale bench, with every job's wait growing behind it).
+    // the scale bench, with every job's wait growing behind it). The acks that arrive together are
+    // recorded together: one catalog transaction marks them published.
+    const acked = new PublishedMarks(this.opts);
     let next = 0;
     const lane = async () => {
-      for (let job = chosen[next++]; job !== undefined; job = chosen[next++]) {
+      // A lane's first job goes out in the turn the pass read it: nothing can have changed it.
+      for (let job = chosen[next++], first = true; job !== undefined; job = chosen[next++], first = false) {
         // Skipped or cancelled while an earlier job of this pass was being published.
-        const current = catalog.getJob(job.id);
-        if (current?.state !== 'queued' || current.publishedAt !== null || current.attempt !== job.attempt) continue;
-        if (await this.publish(job)) count++;
+        if (!first) {
+          const current = catalog.getJob(job.id);
+          if (current?.state !== 'queued' || current.publishedAt !== null || current.attempt !== job.attempt) continue;
+        }
+        if (await this.publish(job)) acked.add(job.id);
       }
     };
     await Promise.all(Array.from({ length: Math.min(PUBLISH_CONCURRENCY, chosen.length) }, lane));
-    if (count > 0) this.opts.log.debug({ count, held: ready.length - chosen.length }, 'pending jobs published');
-    return count;
+    acked.flush();
+    if (acked.count > 0) this.opts.log.debug({ count: acked.count, held: ready.length - chosen.length }, 'pending jobs published');
+    return acked.count;
   }
 
   private async create(kind: JobKind, target: Target, vm: string | null, params: unknown, scheduling: JobScheduling = {}): Promise<JobRow> {
@@ -538,33 +551,24 @@ export class JobService {
       startBy: scheduling.startBy ?? null,
       maxAttempts: scheduling.maxAttempts ?? 1,
     };
-    this.messageOf(job);
-    return job;
+    // The row keeps the params as the worker gets them (defaults filled in): publishing sends them unchanged.
+    return { ...job, params: JobMessage.parse(wireMessage(job)).params };
   }
 
-  private messageOf(job: JobRow): JobMessage {
-    return JobMessage.parse({
-      jobId: job.id,
-      attempt: job.attempt,
-      createdAt: job.createdAt,
-      ...(job.dueAt != null ? { dueAt: job.dueAt } : {}),
-      kind: job.kind,
-      params: job.params,
-    });
-  }
-
-  /** Publishes one job; a failure leaves it unpublished for the next `publishPending`. */
+  /**
+   * Publishes one job; true once the queue has stored it (the caller marks it published), false
+   * on a failure, which leaves it unpublished for the next `publishPending`.
+   */
   private async publish(job: JobRow): Promise<boolean> {
     try {
-      // A shared job goes back to the shared queue whoever took an earlier attempt.
-      await this.opts.publisher.publish(job.site, job.shared === true ? SHARED_WORKER : job.worker, this.messageOf(job));
+      // A shared job goes back to the shared queue whoever took an earlier attempt. The row was
+      // checked as this message when it was made (jobRow); the worker checks it again on receipt.
+      await this.opts.publisher.publish(job.site, job.shared === true ? SHARED_WORKER : job.worker, wireMessage(job) as JobMessage);
+      return true;
     } catch (err) {
       this.opts.log.warn({ err, jobId: job.id }, 'job publish failed; will retry');
       return false;
     }
-    this.opts.catalog.markJobPublished(job.id, this.opts.clock.nowIso());
-    this.opts.changes.notify(job.id);
-    return true;
   }
 
   /**
@@ -689,6 +693,51 @@ export class JobService {
     throw new PreconditionError(
       `cannot tell which site to ${action}: choose one (sites with storages: ${sites.join(', ') || 'none'})`,
     );
+  }
+}
+
+/** The message a worker receives for a job row (validated as a JobMessage when the row is made). */
+function wireMessage(job: JobRow): unknown {
+  return {
+    jobId: job.id,
+    attempt: job.attempt,
+    createdAt: job.createdAt,
+    ...(job.dueAt != null ? { dueAt: job.dueAt } : {}),
+    kind: job.kind,
+    params: job.params,
+  };
+}
+
+/**
+ * The jobs of one publish pass whose JetStream ack has come: marked published in the catalog
+ * together, once per turn of the event loop (the acks of one socket read arrive in one turn), and
+ * announced on the change feed after the commit.
+ */
+class PublishedMarks {
+  private pending: string[] = [];
+  private scheduled: NodeJS.Immediate | undefined;
+  count = 0;
+
+  constructor(private readonly opts: Pick<JobServiceOptions, 'catalog' | 'clock' | 'changes'>) {}
+
+  add(jobId: string): void {
+    this.pending.push(jobId);
+    this.count++;
+    this.scheduled ??= setImmediate(() => this.flush());
+  }
+
+  /** Marks the acked jobs published now (also at the end of the pass, so its caller sees them marked). */
+  flush(): void {
+    if (this.scheduled !== undefined) clearImmediate(this.scheduled);
+    this.scheduled = undefined;
+    const ids = this.pending;
+    if (ids.length === 0) return;
+    this.pending = [];
+    const at = this.opts.clock.nowIso();
+    this.opts.catalog.transaction(() => {
+      for (const id of ids) this.opts.catalog.markJobPublished(id, at);
+    });
+    for (const id of ids) this.opts.changes.notify(id);
   }
 }
 

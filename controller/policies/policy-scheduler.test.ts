@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { silentLogger } from '../../shared/log.js';
 import type { PolicyInput } from '../../shared/messages/policy.js';
-import { latestDueMs, nextDueMs, placeInWindow, PolicyScheduler } from './policy-scheduler.js';
+import { latestDueMs, nextDueMs, placeInWindow, PolicyScheduler, spreadOffsetMs } from './policy-scheduler.js';
 import { removeFixtureDirs, schedulingFixture, type FixtureOptions } from './policy-scheduler.test-fixture.js';
 
 after(removeFixtureDirs);
@@ -12,7 +12,7 @@ const iso = (ms: number) => new Date(ms).toISOString();
 const MIN = 60_000;
 const HOUR = 60 * MIN;
 
-function scheduled(opts: FixtureOptions & { tickMs?: number } = {}) {
+function scheduled(opts: FixtureOptions & { tickMs?: number; prepareLeadMs?: number } = {}) {
   const f = schedulingFixture({ startMs: T0, ...opts });
   const scheduler = new PolicyScheduler({
     catalog: f.catalog,
@@ -23,6 +23,7 @@ function scheduled(opts: FixtureOptions & { tickMs?: number } = {}) {
     log: silentLogger(),
     // Long ticks keep hours of fake time cheap; due times, window ends and backoffs wake it on time.
     tickMs: opts.tickMs ?? 10 * MIN,
+    ...(opts.prepareLeadMs !== undefined ? { prepareLeadMs: opts.prepareLeadMs } : {}),
   });
   const advance = (ms: number) => f.timer.advance(ms, () => scheduler.idle());
   const backups = (policy?: string) =>
@@ -60,7 +61,80 @@ describe('policy due times and windows', () => {
   });
 });
 
+describe('spreadOffsetMs', () => {
+  it('gives each VM a fixed offset in [0, spread), spread evenly over VMs, and none without a spread', () => {
+    assert.equal(spreadOffsetMs('p', 'vm1', 0), 0);
+    assert.equal(spreadOffsetMs('p', 'vm1', 60_000), spreadOffsetMs('p', 'vm1', 60_000), 'the same at every run');
+    assert.notEqual(spreadOffsetMs('p', 'vm1', 60_000), spreadOffsetMs('q', 'vm1', 60_000), 'per policy');
+    const buckets = new Array<number>(10).fill(0);
+    for (let i = 0; i < 1000; i++) {
+      const offset = spreadOffsetMs('p', `vm-${i}`, 1000);
+      assert.ok(offset >= 0 && offset < 1000 && Number.isInteger(offset), `offset ${offset} in [0, 1000)`);
+      const bucket = Math.floor(offset / 100);
+      buckets[bucket] = (buckets[bucket] ?? 0) + 1;
+    }
+    for (const count of buckets) assert.ok(count > 60 && count < 140, `each tenth of the spread holds about 100 of 1000 VMs: ${buckets.join(' ')}`);
+  });
+});
+
 describe('PolicyScheduler', () => {
+  it('makes a due time\'s jobs prepareLeadMs ahead, held unpublished until the due time, and a restart in between makes none twice', async () => {
+    const s = scheduled({ agents: { 'a/agent-1': ['vm1', 'vm2'] }, prepareLeadMs: 500 });
+    s.addPolicy({ name: 'hourly', schedule: { cron: ['0 * * * *'] }, selector: { vms: ['vm1', 'vm2'] } });
+    s.scheduler.start();
+    await s.advance(HOUR - 501);
+    assert.equal(s.backups().length, 0, 'nothing before the lead');
+    await s.advance(1);
+    const made = s.backups();
+    assert.deepEqual(made.map((j) => j.vm).sort(), ['vm1', 'vm2']);
+    for (const j of made) {
+      assert.equal(j.createdAt, iso(T0 + HOUR - 500), 'made at the lead');
+      assert.equal(j.dueAt, iso(T0 + HOUR));
+      assert.equal(j.notBefore, iso(T0 + HOUR), 'held until its due time');
+      assert.equal(j.publishedAt, null);
+    }
+    assert.equal(s.publisher.sent.length, 0);
+    // A restart during the lead: the new scheduler finds the jobs made and the due time fired.
+    await s.scheduler.stop();
+    const restarted = new PolicyScheduler({ catalog: s.catalog, jobs: s.jobs, changes: s.changes, clock: s.clock, timer: s.timer, log: silentLogger(), tickMs: 10 * MIN, prepareLeadMs: 500 });
+    restarted.start();
+    await s.timer.advance(499, () => restarted.idle());
+    assert.equal(s.publisher.sent.length, 0, 'not before the due time');
+    await s.timer.advance(1, () => restarted.idle());
+    assert.equal(s.backups().length, 2, 'no second job per VM');
+    assert.deepEqual(
+      s.backups().map((j) => j.publishedAt),
+      [iso(T0 + HOUR), iso(T0 + HOUR)],
+      'published at the due instant',
+    );
+    assert.equal(s.publisher.sent.length, 2);
+    await restarted.stop();
+  });
+
+  it('spreads a due time\'s jobs over spreadMs: each VM due and published at its own offset, the same every run', async () => {
+    const vms = Array.from({ length: 20 }, (_, i) => `vm${i}`);
+    const s = scheduled({ agents: { 'a/agent-1': vms }, limits: { maxJobsPerAgent: 100, maxJobsPerSite: 100 }, prepareLeadMs: 500 });
+    s.addPolicy({ name: 'spread', schedule: { cron: ['0 * * * *'], spreadMs: MIN }, selector: { namePatterns: ['vm*'] } });
+    s.scheduler.start();
+    await s.advance(HOUR);
+    const first = s.backups();
+    assert.equal(first.length, 20, 'every job of the due time is made at once');
+    const offsetOf = (vm: string | null) => spreadOffsetMs('spread', vm ?? '', MIN);
+    for (const j of first) {
+      assert.equal(j.dueAt, iso(T0 + HOUR + offsetOf(j.vm)), 'due at its offset');
+      assert.equal(j.notBefore, j.dueAt === iso(T0 + HOUR) ? null : j.dueAt, 'held until then');
+    }
+    assert.ok(new Set(first.map((j) => j.dueAt)).size > 10, 'spread over distinct times');
+    await s.advance(MIN);
+    for (const j of s.backups()) assert.equal(j.publishedAt, j.dueAt, `${j.vm ?? ''} published at its own due time`);
+    assert.equal(s.publisher.sent.length, 20);
+    for (const j of s.backups()) s.finish(j.id, 'succeeded');
+    await s.advance(HOUR - MIN);
+    const second = s.backups().filter((j) => (j.dueAt ?? '') >= iso(T0 + 2 * HOUR));
+    assert.equal(second.length, 20);
+    for (const j of second) assert.equal(j.dueAt, iso(T0 + 2 * HOUR + offsetOf(j.vm)), 'the same offset at the next run');
+    await s.scheduler.stop();
+  });
   it('makes one backup per covered VM at the due time, with the policy, priority, dueAt and retry count', async () => {
     const s = scheduled({ agents: { 'a/agent-1': ['vm1', 'vm2', 'other'] } });
     s.addPolicy({ ...daily2am, priority: 40, retry: { maxAttempts: 4 }, consistency: { mode: 'application', onFailure: 'continue' } });

@@ -33,6 +33,7 @@
  *
  * Time comes from the Clock and waiting from a Timer, so tests drive both.
  */
+import { createHash } from 'node:crypto';
 import { Cron } from 'croner';
 import type { Clock } from '../../shared/clock.js';
 import type { Logger } from '../../shared/log.js';
@@ -62,6 +63,12 @@ export interface PolicySchedulerOptions {
   readonly log: Logger;
   /** How often policies are re-read, closed windows skipped and a dispatch pass run. */
   readonly tickMs: number;
+  /**
+   * Jobs are made this long before their due time and held unpublished until it (`notBefore` =
+   * dueAt), so at the due instant the scheduler only publishes them; 0 (default): made at the due
+   * time. Config `scheduler.prepareLeadMs`.
+   */
+  readonly prepareLeadMs?: number;
 }
 
 /** How many succeeded jobs are remembered as followed up (a notification may repeat). */
@@ -73,22 +80,27 @@ const SYNC_SEARCH_LIMIT = 1000;
 const cronCache = new Map<string, Cron>();
 const CRON_CACHE_LIMIT = 10_000;
 
-function cronsOf(policy: Pick<Policy, 'schedule'>): Cron[] {
+/** What the due-time functions read of a policy. */
+type Scheduled = { readonly schedule: Pick<Policy['schedule'], 'cron' | 'timezone'> };
+
+function cachedCron(expr: string, timezone: string): Cron {
+  const key = `${timezone}\u0000${expr}`;
+  let cron = cronCache.get(key);
+  if (cron === undefined) {
+    if (cronCache.size >= CRON_CACHE_LIMIT) cronCache.clear();
+    cron = new Cron(expr, { timezone, paused: true });
+    cronCache.set(key, cron);
+  }
+  return cron;
+}
+
+function cronsOf(policy: Scheduled): Cron[] {
   const { timezone } = policy.schedule;
-  return policy.schedule.cron.map((expr) => {
-    const key = `${timezone}\u0000${expr}`;
-    let cron = cronCache.get(key);
-    if (cron === undefined) {
-      if (cronCache.size >= CRON_CACHE_LIMIT) cronCache.clear();
-      cron = new Cron(expr, { timezone, paused: true });
-      cronCache.set(key, cron);
-    }
-    return cron;
-  });
+  return policy.schedule.cron.map((expr) => cachedCron(expr, timezone));
 }
 
 /** The earliest schedule time of the policy strictly after `afterMs`; undefined: none (ever). */
-export function nextDueMs(policy: Pick<Policy, 'schedule'>, afterMs: number): number | undefined {
+export function nextDueMs(policy: Scheduled, afterMs: number): number | undefined {
   let next: number | undefined;
   for (const cron of cronsOf(policy)) {
     const at = cron.nextRun(new Date(afterMs))?.getTime();
@@ -98,7 +110,7 @@ export function nextDueMs(policy: Pick<Policy, 'schedule'>, afterMs: number): nu
 }
 
 /** The newest schedule time of the policy in (afterMs, nowMs]; undefined: none fell due. */
-export function latestDueMs(policy: Pick<Policy, 'schedule'>, afterMs: number, nowMs: number): number | undefined {
+export function latestDueMs(policy: Scheduled, afterMs: number, nowMs: number): number | undefined {
   let latest: number | undefined;
   for (const cron of cronsOf(policy)) {
     const first = cron.nextRun(new Date(afterMs))?.getTime();
@@ -108,6 +120,16 @@ export function latestDueMs(policy: Pick<Policy, 'schedule'>, afterMs: number, n
     if (latest === undefined || newest > latest) latest = newest;
   }
   return latest;
+}
+
+/**
+ * A VM's offset in [0, spreadMs) from its policy's schedule time: the same for the same policy and
+ * VM at every run, spread evenly over VMs (the first 32 bits of SHA-256 of the two names).
+ */
+export function spreadOffsetMs(policy: string, vm: string, spreadMs: number): number {
+  if (spreadMs <= 0) return 0;
+  const hash = createHash('sha256').update(policy).update('\u0000').update(vm).digest();
+  return Math.floor((hash.readUInt32BE(0) / 2 ** 32) * spreadMs);
 }
 
 /** Where a job due at `atMs` may start: from `notBeforeMs` (absent: now) until `startByMs`. */
@@ -123,7 +145,7 @@ export interface WindowPlacement {
 export function placeInWindow(window: StartWindow, timezone: string, atMs: number): WindowPlacement {
   const daily = (hhmm: string) => {
     const [h, m] = hhmm.split(':');
-    return new Cron(`${Number(m)} ${Number(h)} * * *`, { timezone, paused: true });
+    return cachedCron(`${Number(m)} ${Number(h)} * * *`, timezone);
   };
   const opens = daily(window.start);
   const closes = daily(window.end);
@@ -139,6 +161,10 @@ export function placeInWindow(window: StartWindow, timezone: string, atMs: numbe
 
 export class PolicyScheduler {
   private cancel: (() => void) | undefined;
+  /** The held-job release timer and the notBefore it is armed for. */
+  private cancelRelease: (() => void) | undefined;
+  private releaseAtMs: number | undefined;
+  private releasing: Promise<void> = Promise.resolve();
   private unsubscribe: (() => void) | undefined;
   private running: Promise<void> = Promise.resolve();
   private readonly followUps = new Set<Promise<void>>();
@@ -159,15 +185,20 @@ export class PolicyScheduler {
     this.stopped = true;
     this.cancel?.();
     this.cancel = undefined;
+    this.cancelRelease?.();
+    this.cancelRelease = undefined;
+    this.releaseAtMs = undefined;
     this.unsubscribe?.();
     this.unsubscribe = undefined;
     await this.running;
+    await this.releasing;
     await Promise.all([...this.followUps]);
   }
 
-  /** Resolves once the round and follow-ups in progress have finished; for tests. */
+  /** Resolves once the round, release pass and follow-ups in progress have finished; for tests. */
   async idle(): Promise<void> {
     await this.running;
+    await this.releasing;
     await Promise.all([...this.followUps]);
   }
 
@@ -176,28 +207,81 @@ export class PolicyScheduler {
     this.cancel = this.opts.timer.after(Math.max(0, delayMs), () => {
       this.cancel = undefined;
       let nextDelayMs = this.opts.tickMs;
-      this.running = this.round()
+      // Jobs made ahead go out first: this wake may be their due time (a notBefore reached).
+      this.running = this.opts.jobs
+        .publishPending()
+        .catch((err: unknown) => this.opts.log.warn({ err }, 'dispatch pass failed; the round tries again'))
+        .then(() => this.round())
         .then((wakeMs) => {
           nextDelayMs = Math.min(this.opts.tickMs, wakeMs - this.opts.clock.nowMs());
         })
         .catch((err: unknown) => this.opts.log.error({ err }, 'policy scheduler round failed; the next tick tries again'))
-        .finally(() => this.arm(nextDelayMs));
+        .finally(() => {
+          this.arm(nextDelayMs);
+          this.armRelease();
+        });
     });
   }
 
-  /** Fires every policy that fell due, skips jobs whose window closed, runs a dispatch pass; returns when to wake next. */
+  /**
+   * Wakes at the earliest notBefore of a held job (a due time made ahead, a spread VM's offset, a
+   * window's opening, a retry's backoff) for a dispatch pass alone: one query and the publishes,
+   * not a whole round, since a spread policy has a notBefore every few milliseconds. Re-armed
+   * after each round (a job held since is seen within a tick) and after each release.
+   */
+  private armRelease(): void {
+    if (this.stopped) return;
+    const { catalog, clock, timer, jobs, log } = this.opts;
+    const next = catalog.nextNotBefore(clock.nowIso());
+    const atMs = next === undefined ? undefined : Date.parse(next);
+    // An armed wake that comes first stays (it re-arms after its pass): never cancel one whose
+    // time has come, whose jobs a query at or after that time no longer counts as ahead.
+    if (this.releaseAtMs !== undefined && (atMs === undefined || atMs >= this.releaseAtMs)) return;
+    this.cancelRelease?.();
+    this.cancelRelease = undefined;
+    this.releaseAtMs = atMs;
+    if (atMs === undefined) return;
+    this.cancelRelease = timer.after(Math.max(0, atMs - clock.nowMs()), () => {
+      this.cancelRelease = undefined;
+      this.releaseAtMs = undefined;
+      // A timer may fire a little before the wall clock reaches its time: a pass then would find
+      // the job not yet ready, and the next arming (notBefore after now) would pass it over.
+      if (clock.nowMs() < atMs) {
+        this.armRelease();
+        return;
+      }
+      this.releasing = jobs
+        .publishPending()
+        .then(
+          () => undefined,
+          (err: unknown) => log.warn({ err }, 'dispatch pass of held jobs failed; the next round tries again'),
+        )
+        .finally(() => this.armRelease());
+    });
+  }
+
+  /**
+   * Fires every policy that fell due (and, with a lead, every policy due within it, held until
+   * its due time), skips jobs whose window closed, runs a dispatch pass; returns when to wake next.
+   */
   private async round(): Promise<number> {
     const { catalog, clock } = this.opts;
+    const leadMs = this.opts.prepareLeadMs ?? 0;
     let wakeMs = Number.POSITIVE_INFINITY;
     const due: { policy: Policy; dueMs: number }[] = [];
     const nowMs = clock.nowMs();
     for (const row of catalog.listPolicies()) {
       if (!row.policy.enabled) continue;
       const baseMs = this.countFromMs(row);
-      const dueMs = latestDueMs(row.policy, baseMs, nowMs);
+      // A due time already past fires now; only when none is, the next one within the lead is made ahead.
+      let dueMs = latestDueMs(row.policy, baseMs, nowMs);
+      if (dueMs === undefined && leadMs > 0) {
+        const upcoming = nextDueMs(row.policy, Math.max(baseMs, nowMs));
+        if (upcoming !== undefined && upcoming - nowMs <= leadMs) dueMs = upcoming;
+      }
       if (dueMs !== undefined) due.push({ policy: row.policy, dueMs });
       const next = nextDueMs(row.policy, Math.max(dueMs ?? baseMs, nowMs));
-      if (next !== undefined) wakeMs = Math.min(wakeMs, next);
+      if (next !== undefined) wakeMs = Math.min(wakeMs, next - leadMs);
     }
     // Every policy due in this round at once: one inventory read, one transaction, one publish pass.
     if (due.length > 0 && !this.stopped) {
@@ -230,24 +314,29 @@ export class PolicyScheduler {
     const fired: { policy: Policy; dueAt: string; covered: number; from: number }[] = [];
     for (const { policy, dueMs } of due) {
       const dueAt = new Date(dueMs).toISOString();
+      const { spreadMs, window, timezone } = policy.schedule;
       const kind = policy.action === 'snapshot' ? 'snapshot' : 'backup';
       const covered = vmsCoveredBy(policy, candidates(policy));
       const busy = new Set(catalog.listPolicyJobs(policy.name, { unfinished: true }).filter((j) => j.kind === kind).map((j) => j.vm));
-      const made = new Set(catalog.listPolicyJobs(policy.name, { dueAt }).map((j) => j.vm));
+      const dueBefore = new Date(dueMs + Math.max(1, spreadMs)).toISOString();
+      const made = new Set(catalog.listPolicyJobs(policy.name, { dueFrom: dueAt, dueBefore }).map((j) => j.vm));
       const vms = covered.filter((vm) => !busy.has(vm.name) && !made.has(vm.name));
-      const window = policy.schedule.window;
-      // A catch-up past its window waits for the next one rather than being skipped at once.
-      const placement = window ? placeInWindow(window, policy.schedule.timezone, Math.max(dueMs, nowMs)) : undefined;
-      const scheduling = {
-        policy: policy.name,
-        priority: policy.priority,
-        dueAt,
-        maxAttempts: policy.retry.maxAttempts,
-        ...(placement?.notBeforeMs !== undefined ? { notBefore: new Date(placement.notBeforeMs).toISOString() } : {}),
-        ...(placement ? { startBy: new Date(placement.startByMs).toISOString() } : {}),
-      };
       fired.push({ policy, dueAt, covered: covered.length, from: requests.length });
       for (const vm of vms) {
+        // Each VM due at its own offset with a spread; a job made ahead of its due time (the
+        // lead, or the spread) is held until then; a catch-up past its window waits for the next
+        // one rather than being skipped at once.
+        const vmDueMs = dueMs + spreadOffsetMs(policy.name, vm.name, spreadMs);
+        const placement = window ? placeInWindow(window, timezone, Math.max(vmDueMs, nowMs)) : undefined;
+        const notBeforeMs = Math.max(placement?.notBeforeMs ?? 0, vmDueMs > nowMs ? vmDueMs : 0);
+        const scheduling = {
+          policy: policy.name,
+          priority: policy.priority,
+          dueAt: new Date(vmDueMs).toISOString(),
+          maxAttempts: policy.retry.maxAttempts,
+          ...(notBeforeMs > 0 ? { notBefore: new Date(notBeforeMs).toISOString() } : {}),
+          ...(placement ? { startBy: new Date(placement.startByMs).toISOString() } : {}),
+        };
         requests.push(
           kind === 'snapshot'
             ? { kind, vm: vm.name, ...(policy.snapshotKeep !== undefined ? { keep: policy.snapshotKeep } : {}), ...scheduling }
@@ -277,17 +366,15 @@ export class PolicyScheduler {
   }
 
   /**
-   * Skips the unpublished jobs whose start window has ended; returns the next time an
-   * unpublished job's state moves (a notBefore or startBy ahead), to wake then.
+   * Skips the unpublished jobs whose start window has ended; returns the next time one ends (a
+   * startBy ahead), to wake then. A notBefore ahead wakes the release timer instead.
    */
   private skipClosedWindows(): number {
     const { catalog, clock } = this.opts;
     const now = clock.nowIso();
     let wakeMs = Number.POSITIVE_INFINITY;
     for (const job of catalog.listUnpublishedJobs()) {
-      for (const at of [job.notBefore, job.startBy]) {
-        if (at != null && at > now) wakeMs = Math.min(wakeMs, Date.parse(at));
-      }
+      if (job.startBy != null && job.startBy > now) wakeMs = Math.min(wakeMs, Date.parse(job.startBy));
       if (job.startBy == null || job.startBy > now) continue;
       const reason = `SKIPPED: its start window ended at ${job.startBy} before a dispatch slot was free; the policy's next run makes a new job`;
       if (!catalog.skipJob(job.id, reason, now)) continue;

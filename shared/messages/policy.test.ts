@@ -45,3 +45,19 @@ describe('Policy action', () => {
     }
   });
 });
+
+describe('Policy schedule spread', () => {
+  it('defaults to no spread and names the field and rule of a bad one', () => {
+    assert.equal(Policy.parse(base).schedule.spreadMs, 0);
+    assert.equal(Policy.parse({ ...base, schedule: { cron: ['0 * * * *'], spreadMs: 900_000 } }).schedule.spreadMs, 900_000);
+    assert.deepEqual(issue({ ...base, schedule: { cron: ['0 * * * *'], spreadMs: -1 } }), { path: 'schedule.spreadMs', message: 'must be at least 0' });
+    assert.deepEqual(issue({ ...base, schedule: { cron: ['0 * * * *'], spreadMs: 1.5 } }), {
+      path: 'schedule.spreadMs',
+      message: 'must be a whole number of milliseconds',
+    });
+    assert.deepEqual(issue({ ...base, schedule: { cron: ['0 * * * *'], spreadMs: 13 * 3600_000 } }), {
+      path: 'schedule.spreadMs',
+      message: 'must be at most 43200000 (12 h)',
+    });
+  });
+});

@@ -55,11 +55,25 @@ export const StartWindow = z
   .refine((w) => w.start !== w.end, { path: ['end'], message: 'must differ from start (an empty window would never open)' });
 export type StartWindow = z.infer<typeof StartWindow>;
 
+/** The longest spread of a due time's jobs. */
+export const MAX_SPREAD_MS = 12 * 3600_000;
+
 export const PolicySchedule = z.strictObject({
   /** One or more cron expressions; the policy's VMs are due at each. */
   cron: z.array(CronExpression).min(1, 'give at least one cron expression'),
   timezone: TimeZone.default('UTC'),
   window: StartWindow.optional(),
+  /**
+   * The jobs of one due time start over this many ms instead of all at that instant: each VM at
+   * its own fixed offset in [0, spreadMs), the same at every run (so each VM's interval stays the
+   * schedule's). Spares hypervisors, storage and the dispatch path a thundering herd. 0: none.
+   */
+  spreadMs: z
+    .number()
+    .int('must be a whole number of milliseconds')
+    .min(0, 'must be at least 0')
+    .max(MAX_SPREAD_MS, 'must be at most 43200000 (12 h)')
+    .default(0),
   /** auto: incremental when a parent exists, else full. */
   mode: BackupMode.default('auto'),
 });

@@ -22,7 +22,7 @@
  * (bounded), so a job that arrives after its cancel is reported cancelled without running; a
  * starting worker first asks the controller for the cancels requested while it was away.
  */
-import { AckPolicy, DeliverPolicy, nanos, type JsMsg, type NatsConnection, type Subscription } from 'nats';
+import { AckPolicy, DeliverPolicy, nanos, type Consumer, type JsMsg, type NatsConnection, type Subscription } from 'nats';
 import type { Clock } from '../clock.js';
 import { AppError, CancelledError, errorMessage } from '../errors.js';
 import { newId } from '../ids.js';
@@ -195,12 +195,15 @@ export class JobWorker {
     const expires = Math.max(1000, this.opts.pullExpiresMs ?? 5000);
     const signal = this.stopping.signal;
     const stopped = new Promise<'stopped'>((resolve) => signal.addEventListener('abort', () => resolve('stopped')));
+    // Looked up once and reused for every pull (each lookup is a CONSUMER.INFO round trip the
+    // server answers with the consumer's whole state); looked up again after a failed pull.
+    let consumer: Consumer | undefined;
     while (!signal.aborted) {
       // Pull only with a slot free: a busy worker has no pull open that could swallow a redelivery.
       if (!(await this.slots.waitFree(signal))) break;
       let msg: JsMsg | null;
       try {
-        const consumer = await js.consumers.get(JOBS_STREAM, queue.durable);
+        consumer ??= await js.consumers.get(JOBS_STREAM, queue.durable);
         const pending = consumer.next({ expires });
         const first = await Promise.race([pending, stopped]);
         if (first === 'stopped') {
@@ -210,6 +213,7 @@ export class JobWorker {
         }
         msg = first;
       } catch (err) {
+        consumer = undefined;
         if (signal.aborted) break;
         log.warn({ err, durable: queue.durable }, 'pulling a job failed; re-ensuring stream and consumers');
         await sleep(1000);

@@ -11,6 +11,7 @@ import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { ControllerApi } from '../../controller/cli/controller-api.js';
 import { BackupResult, RestoreResult } from '../../shared/messages/results.js';
 import { runCli, runCliJson } from '../helpers/cli.js';
 import { runJob, startTestDeployment, type JobView } from '../helpers/embedded.js';
@@ -39,19 +40,29 @@ describe('job dispatch through an agent kill and a nats-server restart', () => {
     }
   };
 
-  /** Starts a backup and resolves once the agent reports it running (it must not have finished). */
+  /**
+   * Starts a backup and resolves once the agent reports it running (it must not have finished).
+   * Polled through the API in this process: a CLI process per poll takes about as long as the
+   * whole backup.
+   */
   async function startRunningBackup(vm: Vm): Promise<string> {
     const started = await runCliJson<JobView>(['backup', vm, '--mode', 'full'], ctx.env);
-    await waitFor(
-      `backup ${started.id} running`,
-      async () => {
-        const job = await runCliJson<JobView>(['job', started.id], ctx.env);
-        assert.notEqual(job.state, 'succeeded', 'the backup finished before the fault; use a larger disk');
-        return job.state === 'running' ? true : undefined;
-      },
-      60_000,
-      20,
-    );
+    const api = new ControllerApi({ address: ctx.deployment.controllerAddress, source: 'test', token: ctx.deployment.adminToken });
+    await api.connect();
+    try {
+      await waitFor(
+        `backup ${started.id} running`,
+        async () => {
+          const job = await api.getJob(started.id);
+          assert.notEqual(job.state, 'succeeded', 'the backup finished before the fault; use a larger disk');
+          return job.state === 'running' ? true : undefined;
+        },
+        60_000,
+        5,
+      );
+    } finally {
+      api.close();
+    }
     return started.id;
   }
 

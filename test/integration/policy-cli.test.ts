@@ -20,7 +20,7 @@ interface PolicyJson {
     name: string;
     description: string;
     enabled: boolean;
-    schedule: { cron: string[]; timezone: string; window?: { start: string; end: string }; mode: string };
+    schedule: { cron: string[]; timezone: string; window?: { start: string; end: string }; spreadMs: number; mode: string };
     retention?: Record<string, number>;
     rpoMs?: number;
     consistency: { mode: string; onFailure: string };
@@ -74,7 +74,7 @@ describe('bulwark policy (CLI, embedded deployment)', () => {
     const created = await runCliJson<PolicyJson>(
       [
         'policy', 'create', 'nightly',
-        '--schedule', '0 3 1 1 *', '--timezone', 'Europe/Paris', '--window', '22:00-06:00', '--mode', 'incremental',
+        '--schedule', '0 3 1 1 *', '--timezone', 'Europe/Paris', '--window', '22:00-06:00', '--spread', '15m', '--mode', 'incremental',
         '--keep-last', '3', '--keep-daily', '7', '--rpo', '24h',
         '--consistency', 'application', '--on-quiesce-failure', 'continue',
         '--site', 'a', '--replica', 'b', '--tag', 'prod',
@@ -88,7 +88,7 @@ describe('bulwark policy (CLI, embedded deployment)', () => {
       description: 'yearly test policy',
       enabled: true,
       action: 'backup',
-      schedule: { cron: ['0 3 1 1 *'], timezone: 'Europe/Paris', window: { start: '22:00', end: '06:00' }, mode: 'incremental' },
+      schedule: { cron: ['0 3 1 1 *'], timezone: 'Europe/Paris', window: { start: '22:00', end: '06:00' }, spreadMs: 900_000, mode: 'incremental' },
       retention: { last: 3, daily: 7 },
       rpoMs: 86_400_000,
       consistency: { mode: 'application', onFailure: 'continue' },
@@ -113,6 +113,9 @@ describe('bulwark policy (CLI, embedded deployment)', () => {
     const badCron = await runCli(['policy', 'create', 'bad', '--schedule', '61 * * * *'], env);
     assert.equal(badCron.code, 2, badCron.stderr);
     assert.match(badCron.stderr, /--schedule <cron>.*is not a valid cron expression/);
+    const badSpread = await runCli(['policy', 'create', 'bad', '--schedule', '0 3 1 1 *', '--spread', '13h'], env);
+    assert.equal(badSpread.code, 2, badSpread.stderr);
+    assert.match(badSpread.stderr, /schedule\.spreadMs: must be at most 43200000 \(12 h\)/);
     const badWindow = await runCli(['policy', 'create', 'bad', '--schedule', '0 3 1 1 *', '--window', '25:00-06:00'], env);
     assert.equal(badWindow.code, 2, badWindow.stderr);
     assert.match(badWindow.stderr, /--window.*must be a time of day HH:MM/);
@@ -181,6 +184,7 @@ describe('bulwark policy (CLI, embedded deployment)', () => {
     assert.equal(shown.code, 0, shown.stderr);
     assert.match(shown.stdout, /covers\s+2 VM\(s\): db-1, web-2/);
     assert.match(shown.stdout, /consistency\s+application, on quiesce failure continue/);
+    assert.match(shown.stdout, /spread\s+15m \(each VM at its own offset\)/);
     assert.match(shown.stdout, /next due\s+\d{4}-01-01 04:00:00Z/);
 
     // The policies are in the catalog: a controller restart keeps them as they were.

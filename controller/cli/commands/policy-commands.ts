@@ -40,6 +40,7 @@ interface PolicyFlags {
   schedule?: string[];
   timezone?: string;
   window?: { start: string; end: string } | false;
+  spread?: number;
   mode?: 'auto' | 'full' | 'incremental';
   keepLast?: number;
   keepHourly?: number;
@@ -98,6 +99,7 @@ function policyFlags(cmd: Command, forEdit: boolean): Command {
     .option('--schedule <cron>', `a cron expression (5 fields, minute first; or 6, seconds first); repeat for several${replaces}`, collect(parseCron))
     .option('--timezone <tz>', 'IANA time zone of the schedule and window (default UTC)', parseTimeZone)
     .option('--window <HH:MM-HH:MM>', 'start window: due jobs start only inside it, e.g. 22:00-06:00 (end before start spans midnight)', parseWindow)
+    .option('--spread <duration>', "start a due time's jobs over this long, each VM at its own fixed offset (e.g. 15m; 0s: all at once; at most 12h)", parseDuration)
     .option('--mode <mode>', 'auto (incremental when a parent exists; default), full or incremental', parseMode)
     .option('--keep-last <n>', 'retention: keep the n newest backups', parseKeepCount)
     .option('--keep-hourly <n>', 'retention: the newest of each of the last n hours', parseKeepCount)
@@ -168,6 +170,7 @@ function applyFlags(base: Json, f: PolicyFlags): Json {
   if (f.timezone !== undefined) schedule.timezone = f.timezone;
   if (f.window === false) delete schedule.window;
   else if (f.window !== undefined) schedule.window = f.window;
+  if (f.spread !== undefined) schedule.spreadMs = f.spread;
   if (f.mode !== undefined) schedule.mode = f.mode;
   if (Object.keys(schedule).length > 0 || 'schedule' in p) p.schedule = schedule;
 
@@ -224,7 +227,7 @@ interface PolicyShape {
   enabled: boolean;
   action?: 'backup' | 'snapshot';
   snapshotKeep?: number;
-  schedule: { cron: string[]; timezone: string; window?: { start: string; end: string }; mode: string };
+  schedule: { cron: string[]; timezone: string; window?: { start: string; end: string }; spreadMs?: number; mode: string };
   retention?: Record<string, number>;
   rpoMs?: number;
   consistency: { mode: string; onFailure: string };
@@ -251,6 +254,7 @@ function printPolicy(e: PolicyEntry__Output): void {
     ['action', p.action === 'snapshot' ? `snapshot (keeps the ${p.snapshotKeep ?? '?'} newest bulwark snapshots of each VM)` : 'backup'],
     ['schedule', `${p.schedule.cron.join(' | ')} (${p.schedule.timezone}), mode ${p.schedule.mode}`],
     ['window', p.schedule.window ? `${p.schedule.window.start}-${p.schedule.window.end}` : 'none (any time)'],
+    ['spread', p.schedule.spreadMs ? `${formatDuration(p.schedule.spreadMs)} (each VM at its own offset)` : 'none (all at the due time)'],
     ['retention', retention],
     ['rpo', p.rpoMs === undefined ? 'none' : formatDuration(p.rpoMs)],
     ['consistency', `${p.consistency.mode}${p.consistency.mode === 'application' ? `, on quiesce failure ${p.consistency.onFailure}` : ''}`],
