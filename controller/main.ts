@@ -18,6 +18,7 @@ import { loadControllerConfig } from './config.js';
 import { EventConsumer } from './events/event-consumer.js';
 import { subjects } from '../shared/messages/subjects.js';
 import { HeartbeatSubscriber } from './events/heartbeat-subscriber.js';
+import { UndeliveredJobWatcher } from './events/undelivered-jobs.js';
 import { JetStreamJobPublisher } from './events/jetstream-job-publisher.js';
 import { CatalogImporter } from './jobs/catalog-import.js';
 import { DeploymentStatusReader } from './jobs/deployment-status.js';
@@ -106,6 +107,9 @@ runDaemon('bulwark-controller', async (configPath, rootLog) => {
 
   await consumer.start();
   heartbeats.start();
+  // A job given to workers max_deliver times without a result is recorded failed, not left running.
+  const undelivered = new UndeliveredJobWatcher(nc, jobs, log.child({ component: 'undelivered-jobs' }));
+  await undelivered.start();
   // A controller whose catalog is empty (first start, or lost and rebuilt) asks every agent for its inventory.
   if (catalog.listVms().length === 0) nc.publish(subjects.inventoryRequest);
   // Jobs inserted before a crash but never confirmed published go out now; the msgID dedupes.
@@ -207,6 +211,7 @@ runDaemon('bulwark-controller', async (configPath, rootLog) => {
       await webhooks.stop();
       await stopGrpcServer(server, 2000);
       heartbeats.stop();
+      await undelivered.stop();
       await consumer.stop();
       await nc.drain();
       catalog.close();

@@ -458,6 +458,25 @@ export class JobService {
   }
 
   /**
+   * A job whose message ran out of deliveries (its consumer's max_deliver) without a result: each
+   * worker that took it stopped or hung before reporting, so no worker will get it again. Recorded
+   * failed with a retryable error (the retry rule may queue its next attempt, republished under a
+   * new msgID); false when the job is unknown, finished, or at another attempt.
+   */
+  failUndelivered(jobId: string, attempt: number, deliveries: number): boolean {
+    const { catalog, clock, changes, log } = this.opts;
+    const job = catalog.getJob(jobId);
+    if (!job || job.attempt !== attempt || (job.state !== 'queued' && job.state !== 'running')) return false;
+    const error =
+      `UNAVAILABLE: attempt ${attempt} was delivered ${deliveries} times (the queue's limit) and every worker that took it ` +
+      `stopped or hung before reporting a result; see the logs of ${job.worker === SHARED_WORKER ? `the agents of site ${job.site}` : `worker ${job.worker} at site ${job.site}`}`;
+    catalog.updateJob(jobId, { state: 'failed', finishedAt: clock.nowIso(), error });
+    changes.notify(jobId);
+    log.warn({ jobId, attempt, deliveries, site: job.site, worker: job.worker }, 'job ran out of deliveries without a result; recorded failed');
+    return true;
+  }
+
+  /**
    * Publishes the queued jobs not yet confirmed published that are ready (past their notBefore)
    * and that the dispatch gate lets through; returns how many it published. One pass at a time:
    * a call during a pass gets the next one (shared by every such call), which sees every job
