@@ -201,6 +201,8 @@ interface Target {
 export class JobService {
   private pending: Promise<number> | undefined;
   private nextPending: Promise<number> | undefined;
+  /** Jobs handed to JetStream and not yet marked published (or failed to publish). */
+  private readonly sending = new Set<string>();
 
   constructor(private readonly opts: JobServiceOptions) {}
 
@@ -477,6 +479,14 @@ export class JobService {
   }
 
   /**
+   * Whether a publish pass has the job in hand: sent to JetStream, its ack not yet recorded. Such
+   * a job must not be skipped for its window's end: it is reaching its worker.
+   */
+  isPublishing(jobId: string): boolean {
+    return this.sending.has(jobId);
+  }
+
+  /**
    * Publishes the queued jobs not yet confirmed published that are ready (past their notBefore)
    * and that the dispatch gate lets through; returns how many it published. One pass at a time:
    * a call during a pass gets the next one (shared by every such call), which sees every job
@@ -515,7 +525,7 @@ export class JobService {
     // order: one at a time capped dispatch at one job per publish round trip (about 65 jobs/s in
     // the scale bench, with every job's wait growing behind it). The acks that arrive together are
     // recorded together: one catalog transaction marks them published.
-    const acked = new PublishedMarks(this.opts);
+    const acked = new PublishedMarks(this.opts, (id) => this.sending.delete(id));
     let next = 0;
     const lane = async () => {
       // A lane's first job goes out in the turn the pass read it: nothing can have changed it.
@@ -525,7 +535,9 @@ export class JobService {
           const current = catalog.getJob(job.id);
           if (current?.state !== 'queued' || current.publishedAt !== null || current.attempt !== job.attempt) continue;
         }
+        this.sending.add(job.id);
         if (await this.publish(job)) acked.add(job.id);
+        else this.sending.delete(job.id);
       }
     };
     await Promise.all(Array.from({ length: Math.min(PUBLISH_CONCURRENCY, chosen.length) }, lane));
@@ -737,7 +749,11 @@ class PublishedMarks {
   private scheduled: NodeJS.Immediate | undefined;
   count = 0;
 
-  constructor(private readonly opts: Pick<JobServiceOptions, 'catalog' | 'clock' | 'changes'>) {}
+  constructor(
+    private readonly opts: Pick<JobServiceOptions, 'catalog' | 'clock' | 'changes'>,
+    /** Called for each job once it is marked published. */
+    private readonly marked: (jobId: string) => void,
+  ) {}
 
   add(jobId: string): void {
     this.pending.push(jobId);
@@ -753,9 +769,13 @@ class PublishedMarks {
     if (ids.length === 0) return;
     this.pending = [];
     const at = this.opts.clock.nowIso();
-    this.opts.catalog.transaction(() => {
-      for (const id of ids) this.opts.catalog.markJobPublished(id, at);
-    });
+    try {
+      this.opts.catalog.transaction(() => {
+        for (const id of ids) this.opts.catalog.markJobPublished(id, at);
+      });
+    } finally {
+      for (const id of ids) this.marked(id);
+    }
     for (const id of ids) this.opts.changes.notify(id);
   }
 }

@@ -48,9 +48,21 @@ export class FakeTimer implements Timer {
 
 export class RecordingPublisher implements JobPublisher {
   readonly sent: { site: string; worker: string; job: JobMessage }[] = [];
-  publish(site: string, worker: string, job: JobMessage): Promise<void> {
+  private held: Promise<void> | undefined;
+
+  /** Holds every publish from now on (its ack "in flight") until the returned function is called. */
+  hold(): () => void {
+    let release: () => void = () => undefined;
+    this.held = new Promise((resolve) => (release = resolve));
+    return () => {
+      this.held = undefined;
+      release();
+    };
+  }
+
+  async publish(site: string, worker: string, job: JobMessage): Promise<void> {
     this.sent.push({ site, worker, job });
-    return Promise.resolve();
+    await this.held;
   }
 }
 

@@ -293,6 +293,36 @@ describe('PolicyScheduler', () => {
     await s.scheduler.stop();
   });
 
+  it('never skips a job whose publish is in flight when its window ends: it was sent, and runs', async () => {
+    const s = scheduled({ limits: { maxJobsPerAgent: 1, maxJobsPerSite: 8 } });
+    s.addPolicy({ name: 'night', schedule: { cron: ['0 21 * * *'], window: { start: '21:00', end: '22:00' } }, selector: { vms: ['vm1', 'vm2'] } });
+    s.scheduler.start();
+    await s.advance(21 * HOUR);
+    const [first, second] = s.backups();
+    assert.ok(first && second);
+    assert.equal(second.publishedAt, null, 'held by the one slot');
+    s.start(first.id);
+    await s.advance(HOUR - 10);
+    // The first ends 10 ms before the window does: the freed slot sends the second, whose ack is
+    // still in flight when the window ends and the scheduler looks for jobs to skip (as a round
+    // does while a release or slot-freed pass is out).
+    const release = s.publisher.hold();
+    s.finish(first.id, 'succeeded');
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(s.publisher.sent.at(-1)?.job.jobId, second.id, 'sent before the window ended');
+    assert.equal(s.jobs.isPublishing(second.id), true);
+    s.clock.advance(10 * MIN);
+    (s.scheduler as unknown as { skipClosedWindows(): number }).skipClosedWindows();
+    assert.equal(s.catalog.getJob(second.id)?.state, 'queued', 'not skipped while its publish is in flight');
+    release();
+    await s.jobs.publishPending(); // after the pass in flight
+    const sent = s.catalog.getJob(second.id);
+    assert.equal(sent?.state, 'queued', 'published, for its worker to run');
+    assert.notEqual(sent?.publishedAt, null);
+    assert.equal(s.jobs.isPublishing(second.id), false, 'marked published');
+    await s.scheduler.stop();
+  });
+
   it('publishes held jobs by priority as slots free, within per-agent and per-site limits', async () => {
     const s = scheduled({
       limits: { maxJobsPerAgent: 1, maxJobsPerSite: 2 },

@@ -52,6 +52,8 @@ export interface PolicyJobStarter {
   startSync(req: SyncRequest): Promise<JobRow>;
   /** A dispatch pass: publishes the ready jobs the gate lets through. */
   publishPending(): Promise<number>;
+  /** Whether a dispatch pass has sent the job and not yet recorded it published. */
+  isPublishing(jobId: string): boolean;
 }
 
 export interface PolicySchedulerOptions {
@@ -376,6 +378,8 @@ export class PolicyScheduler {
     for (const job of catalog.listUnpublishedJobs()) {
       if (job.startBy != null && job.startBy > now) wakeMs = Math.min(wakeMs, Date.parse(job.startBy));
       if (job.startBy == null || job.startBy > now) continue;
+      // Sent just before the end, its ack not yet recorded: it is reaching its worker, and runs.
+      if (this.opts.jobs.isPublishing(job.id)) continue;
       const reason = `SKIPPED: its start window ended at ${job.startBy} before a dispatch slot was free; the policy's next run makes a new job`;
       if (!catalog.skipJob(job.id, reason, now)) continue;
       this.opts.log.warn({ jobId: job.id, policy: job.policy, vm: job.vm, startBy: job.startBy }, 'job skipped: start window ended');
