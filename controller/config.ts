@@ -91,9 +91,16 @@ export const ControllerConfig = z
       .object({
         anonymousRole: z.enum(['none', 'viewer', 'operator', 'admin'], { error: 'must be one of none, viewer, operator, admin' }).default('none'),
         bootstrapTokenFile: z.string().startsWith('/', 'must be an absolute path').optional(),
+        /** Audit entries older than this are deleted (at start, then hourly). */
+        auditRetentionDays: z
+          .number()
+          .int('must be a whole number of days')
+          .min(1, 'must be at least 1')
+          .max(36_500, 'must be at most 36500 (100 years)')
+          .default(365),
       })
       .strict()
-      .default({ anonymousRole: 'none' }),
+      .default({ anonymousRole: 'none', auditRetentionDays: 365 }),
     // --- RPO watch and webhooks (docs/OPERATORS.md "RPO watch", "Webhooks") ---
     /** How often the RPO watch checks every watched VM and site (besides after each backup or sync). */
     rpo: z

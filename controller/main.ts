@@ -46,6 +46,9 @@ import { RpoWatch } from './policies/rpo-watch.js';
 
 const REPUBLISH_INTERVAL_MS = 10_000;
 const CANCEL_RESEND_INTERVAL_MS = 2_000;
+const DAY_MS = 86_400_000;
+/** How often audit entries past their retention are deleted. */
+const AUDIT_PRUNE_INTERVAL_MS = 3_600_000;
 
 const nodeTimer: Timer = {
   after: (delayMs, fn) => {
@@ -178,6 +181,16 @@ runDaemon('bulwark-controller', async (configPath, rootLog) => {
   const { bootstrapTokenFile } = config.access;
   const bootstrap = bootstrapTokenFile === undefined ? undefined : await access.ensureBootstrapToken((secret) => writeBootstrapTokenFile(bootstrapTokenFile, secret));
   if (bootstrap) log.info({ token: bootstrap.name, file: bootstrapTokenFile }, 'bootstrap admin token written');
+  const auditRetentionMs = config.access.auditRetentionDays * DAY_MS;
+  const pruneAudit = () => {
+    try {
+      access.pruneAudit(auditRetentionMs);
+    } catch (err) {
+      log.warn({ err }, 'pruning the audit log failed; the next hour tries again');
+    }
+  };
+  pruneAudit();
+  const auditPruner = setInterval(pruneAudit, AUDIT_PRUNE_INTERVAL_MS);
   if (config.access.anonymousRole !== 'none') log.warn({ anonymousRole: config.access.anonymousRole }, 'calls without a token are allowed');
   else if (access.listTokens().length === 0) log.warn('no API token exists and access.bootstrapTokenFile is not set: every API call will be refused');
   const { server, address } = await startGrpcServer(
@@ -201,6 +214,7 @@ runDaemon('bulwark-controller', async (configPath, rootLog) => {
       await metricsServer?.close();
       stopJobMetrics();
       clearInterval(republish);
+      clearInterval(auditPruner);
       clearInterval(resendCancels);
       pendingCancels.unsubscribe();
       await scheduler.stop();

@@ -144,4 +144,16 @@ describe('ApiAccess', () => {
     assert.deepEqual(ctx.access.listAudit({ limit: 10, method: 'StartBackup' }).length, 1);
     assert.equal(ctx.access.listAudit({ limit: 1 }).length, 1);
   });
+
+  it('prunes audit entries older than the retention, and only those', () => {
+    const entry = { tokenName: 'ops', tokenId: 'i', role: 'operator' as const, method: 'StartBackup', request: '{}', outcome: 'ok', error: null };
+    // The clock reads 2027-01-01T00:00Z; a 30-day retention keeps entries from 2026-12-02T00:00Z on.
+    ctx.access.audit({ ...entry, at: '2026-11-01T00:00:00.000Z', method: 'old' });
+    ctx.access.audit({ ...entry, at: '2026-12-01T23:59:59.999Z', method: 'just-older' });
+    ctx.access.audit({ ...entry, at: '2026-12-02T00:00:00.000Z', method: 'edge' });
+    ctx.access.audit({ ...entry, at: '2026-12-31T00:00:00.000Z', method: 'recent' });
+    assert.equal(ctx.access.pruneAudit(30 * 86_400_000), 2);
+    assert.deepEqual(ctx.access.listAudit({ limit: 10 }).map((e) => e.method), ['recent', 'edge']);
+    assert.equal(ctx.access.pruneAudit(30 * 86_400_000), 0, 'nothing more to prune');
+  });
 });

@@ -212,4 +212,12 @@ export class ApiAccess {
   listAudit(filter: AuditFilter): AuditEntryRow[] {
     return this.deps.store.listAuditEntries(filter);
   }
+
+  /** Deletes the audit entries older than the retention (config `access.auditRetentionDays`); returns how many. */
+  pruneAudit(retentionMs: number): number {
+    const before = new Date(this.deps.clock.nowMs() - retentionMs).toISOString();
+    const pruned = this.deps.store.pruneAuditEntries(before);
+    if (pruned > 0) this.deps.log.info({ pruned, before }, 'audit entries past their retention pruned');
+    return pruned;
+  }
 }

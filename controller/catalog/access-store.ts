@@ -79,4 +79,6 @@ export interface AccessStore {
   insertAuditEntry(entry: AuditEntryInsert): void;
   /** Newest first. */
   listAuditEntries(filter: AuditFilter): AuditEntryRow[];
+  /** Deletes the audit entries older than `before` (ISO-8601 UTC); returns how many. */
+  pruneAuditEntries(before: string): number;
 }

@@ -113,6 +113,10 @@ export class SqliteAccessStore implements AccessStore {
       .all({ ...where.values, limit: filter.limit }) as AuditRecord[];
     return rows.map(toAudit);
   }
+
+  pruneAuditEntries(before: string): number {
+    return this.db.prepare('DELETE FROM audit_log WHERE at < ?').run(before).changes;
+  }
 }
 
 function toToken(r: ApiTokenRecord): ApiTokenRow {

@@ -1085,6 +1085,10 @@ export class SqliteCatalog implements Catalog {
   listAuditEntries(filter: AuditFilter): AuditEntryRow[] {
     return this.accessStore.listAuditEntries(filter);
   }
+
+  pruneAuditEntries(before: string): number {
+    return this.accessStore.pruneAuditEntries(before);
+  }
   // --- end of access ---
 
   close(): void {
