@@ -162,7 +162,7 @@ runDaemon('bulwark-controller', async (configPath, rootLog) => {
   webhooks.start();
 
   const replication = new ReplicationStatusReader({ catalog, clock, pairs: config.replication });
-  const policies = new PolicyStore({ catalog, clock, log: log.child({ component: 'policies' }) });
+  const policies = new PolicyStore({ catalog, clock, log: log.child({ component: 'policies' }), jobChanged: (id) => changes.notify(id) });
   const status = new DeploymentStatusReader({ catalog, clock, replication, rpo });
   const importer = new CatalogImporter({
     catalog,

@@ -332,6 +332,12 @@ export interface Catalog extends AccessStore {
   updatePolicy(policy: Policy, at: string): PolicyRow;
   /** Removes a policy (its jobs and backups stay); false when there was none. */
   deletePolicy(name: string): boolean;
+  /**
+   * Ends the policy's jobs that have not gone out (queued, unpublished: made ahead of their due
+   * time, waiting for a window, a slot or a retry's backoff) as cancelled with `reason`; returns
+   * their ids.
+   */
+  withdrawHeldPolicyJobs(policy: string, reason: string, at: string): string[];
 
   /** Grouped row counts for the metrics endpoint, read at each scrape. */
   countsForMetrics(): CatalogCounts;

@@ -940,6 +940,16 @@ export class SqliteCatalog implements Catalog {
     });
   }
 
+  withdrawHeldPolicyJobs(policy: string, reason: string, at: string): string[] {
+    const rows = this.db
+      .prepare(
+        `UPDATE jobs SET state = 'cancelled', error = ?, finished_at = ?
+         WHERE policy = ? AND state = 'queued' AND published_at IS NULL RETURNING id`,
+      )
+      .all(reason, at, policy) as { id: string }[];
+    return rows.map((r) => r.id);
+  }
+
   countsForMetrics(): CatalogCounts {
     return {
       jobs: this.db.prepare('SELECT kind, state, COUNT(*) AS count FROM jobs GROUP BY kind, state').all() as CatalogCounts['jobs'],

@@ -4,6 +4,7 @@ import { silentLogger } from '../../shared/log.js';
 import type { PolicyInput } from '../../shared/messages/policy.js';
 import { latestDueMs, nextDueMs, placeInWindow, PolicyScheduler, spreadOffsetMs } from './policy-scheduler.js';
 import { removeFixtureDirs, schedulingFixture, type FixtureOptions } from './policy-scheduler.test-fixture.js';
+import { PolicyStore } from './policy-store.js';
 
 after(removeFixtureDirs);
 
@@ -109,6 +110,25 @@ describe('PolicyScheduler', () => {
     );
     assert.equal(s.publisher.sent.length, 2);
     await restarted.stop();
+  });
+
+  it('cancels the jobs made ahead when their policy is deleted or disabled before they are sent', async () => {
+    const s = scheduled({ agents: { 'a/agent-1': ['vm1', 'vm2'] }, limits: { maxJobsPerAgent: 10, maxJobsPerSite: 10 }, prepareLeadMs: 500 });
+    const store = new PolicyStore({ catalog: s.catalog, clock: s.clock, log: silentLogger(), jobChanged: (id) => s.changes.notify(id) });
+    s.addPolicy({ name: 'gone', schedule: { cron: ['0 * * * *'] }, selector: { vms: ['vm1'] } });
+    s.addPolicy({ name: 'off', schedule: { cron: ['0 * * * *'], spreadMs: MIN }, selector: { vms: ['vm2'] } });
+    s.scheduler.start();
+    await s.advance(HOUR - 500);
+    assert.equal(s.backups().length, 2, 'both made ahead');
+    store.delete('gone');
+    store.update({ ...store.get('off').policy, enabled: false }, store.get('off').updatedAt);
+    for (const j of s.backups()) {
+      assert.equal(j.state, 'cancelled');
+      assert.match(j.error ?? '', new RegExp(`^CANCELLED: its policy ${j.policy ?? ''} was (deleted|disabled) before the job was sent`));
+    }
+    await s.advance(500 + MIN);
+    assert.equal(s.publisher.sent.length, 0, 'nothing sent at the due time');
+    await s.scheduler.stop();
   });
 
   it('spreads a due time\'s jobs over spreadMs: each VM due and published at its own offset, the same every run', async () => {

@@ -27,8 +27,9 @@
  * - After a backup. (Snapshot policies have no follow-ups.) A policy backup that succeeded is followed by a prune of its VM with the
  *   policy's retention at the storage site, and a sync from the storage site to each replica
  *   site; a policy sync that succeeded is followed by a prune, at the replica, of each covered VM
- *   it holds copies of. Coalesced: no sync of a pair while one is queued or running, no prune of a
- *   VM at a site while the policy's prune of it there is. A crash before a follow-up is made loses
+ *   it holds copies of. Coalesced: no sync of a pair while one is queued and not started, no prune
+ *   of a VM at a site while the policy's prune of it there is (a running one may have listed the
+ *   backups before this one, so another follows it). A crash before a follow-up is made loses
  *   it; the next backup's follow-ups do the same work.
  *
  * Time comes from the Clock and waiting from a Timer, so tests drive both.
@@ -424,9 +425,11 @@ export class PolicyScheduler {
 
   private async prune(policy: Policy, vm: string, site: string): Promise<void> {
     if (!policy.retention) return;
+    // Coalesced with one that has not started (it will see this backup); one already running
+    // may have listed the backups before it, so another follows it.
     const pending = this.opts.catalog
       .listPolicyJobs(policy.name, { unfinished: true })
-      .some((j) => j.kind === 'prune' && j.site === site && j.vm === vm);
+      .some((j) => j.kind === 'prune' && j.state === 'queued' && j.site === site && j.vm === vm);
     if (pending) return;
     const job = await this.opts.jobs.startPrune({
       site,
@@ -442,11 +445,10 @@ export class PolicyScheduler {
 
   private async sync(policy: Policy, from: string, to: string): Promise<void> {
     const { catalog } = this.opts;
-    const unfinished = [
-      ...catalog.listJobs({ kind: 'sync', state: 'queued', limit: SYNC_SEARCH_LIMIT }),
-      ...catalog.listJobs({ kind: 'sync', state: 'running', limit: SYNC_SEARCH_LIMIT }),
-    ];
-    if (unfinished.some((j) => { const p = syncPairOfJob(j); return p?.from === from && p.to === to; })) return;
+    // Coalesced with a sync of the pair that has not started (it will copy this backup); one
+    // already running may have listed the backups before it, so another follows it.
+    const notStarted = catalog.listJobs({ kind: 'sync', state: 'queued', limit: SYNC_SEARCH_LIMIT });
+    if (notStarted.some((j) => { const p = syncPairOfJob(j); return p?.from === from && p.to === to; })) return;
     const job = await this.opts.jobs.startSync({
       fromSite: from,
       toSite: to,

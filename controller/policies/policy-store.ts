@@ -5,7 +5,8 @@
  *
  * Every policy that enters is validated with the zod Policy (shared/messages/policy.ts); a bad
  * one is a ValidationError naming the field in the policy (`schedule.cron.0`). Deleting a policy
- * leaves its jobs and backups: they are history, and retention of the backups is the prune's job.
+ * leaves its jobs and backups: they are history, and retention of the backups is the prune's job;
+ * only its jobs not sent yet are cancelled (also when it is disabled).
  * Writes are single catalog statements, or one transaction for a read-modify-write, so a crash
  * leaves either the old policy or the new one.
  */
@@ -41,6 +42,8 @@ export interface PolicyStoreOptions {
   readonly catalog: Catalog;
   readonly clock: Clock;
   readonly log: Logger;
+  /** Told of each job a delete or disable withdrew (the change feed's notify). */
+  readonly jobChanged?: (jobId: string) => void;
 }
 
 /** The next `count` schedule times of the policy strictly after `after` (every cron merged), ISO UTC. */
@@ -106,7 +109,9 @@ export class PolicyStore {
           { policy: policy.name, updatedAt: current.updatedAt },
         );
       }
-      return catalog.updatePolicy(policy, clock.nowIso());
+      const updated = catalog.updatePolicy(policy, clock.nowIso());
+      if (current.policy.enabled && !policy.enabled) this.withdraw(policy.name, 'disabled');
+      return updated;
     });
     this.opts.log.info({ policy: policy.name }, 'policy updated');
     return this.view(row);
@@ -124,10 +129,33 @@ export class PolicyStore {
     return this.opts.catalog.listPolicies().map((row) => viewOf(row, vms, now));
   }
 
-  /** Removes a policy; its jobs and backups stay. NotFoundError when there is none. */
+  /**
+   * Removes a policy; its jobs and backups stay, except the jobs it made that have not gone out
+   * yet, which are cancelled. NotFoundError when there is none.
+   */
   delete(name: string): void {
-    if (!this.opts.catalog.deletePolicy(name)) throw new NotFoundError('policy', name);
+    const { catalog } = this.opts;
+    catalog.transaction(() => {
+      if (!catalog.deletePolicy(name)) throw new NotFoundError('policy', name);
+      this.withdraw(name, 'deleted');
+    });
     this.opts.log.info({ policy: name }, 'policy deleted');
+  }
+
+  /**
+   * A deleted or disabled policy's jobs that have not gone out (made ahead of their due time,
+   * waiting for a window, a slot or a retry) are cancelled: they would run for a policy that
+   * no longer asks for them, and no follow-up would come after them.
+   */
+  private withdraw(name: string, what: 'deleted' | 'disabled'): void {
+    const { catalog, clock, log, jobChanged } = this.opts;
+    const ids = catalog.withdrawHeldPolicyJobs(name, `CANCELLED: its policy ${name} was ${what} before the job was sent`, clock.nowIso());
+    if (ids.length === 0) return;
+    log.info({ policy: name, count: ids.length }, `unsent jobs of a ${what} policy cancelled`);
+    // After the caller's transaction commits (notifications must follow the change).
+    queueMicrotask(() => {
+      for (const id of ids) jobChanged?.(id);
+    });
   }
 
   /** Adds entries to the policy's selector (each once), or removes them. */

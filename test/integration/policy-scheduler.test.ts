@@ -106,6 +106,15 @@ describe('policy scheduler: jobs from a policy, one slot per agent, retries, fol
     }
   };
   const policyJobs = (kind: string) => jobs().filter((j) => j.policy === POLICY && j.kind === kind);
+  /** Copies of a VM at a site the catalog holds as present (not pruned). */
+  const presentCopies = (vm: string, site: string) => {
+    const db = new Database(join(dir, 'controller', 'catalog.db'), { readonly: true, fileMustExist: true });
+    try {
+      return (db.prepare('SELECT COUNT(*) AS n FROM backups WHERE vm = ? AND site = ? AND pruned_at IS NULL').get(vm, site) as { n: number }).n;
+    } finally {
+      db.close();
+    }
+  };
 
   it('backs up on its own, one job at a time at the agent, retries a failing backup, prunes and syncs, and restores', async () => {
     const created = await runCli(
@@ -158,7 +167,10 @@ describe('policy scheduler: jobs from a policy, one slot per agent, retries, fol
       const pruneA = all.some((j) => ok(j) && j.kind === 'prune' && j.site === 'a');
       const sync = all.some((j) => ok(j) && j.kind === 'sync' && j.site === 'b' && j.params?.source?.site === 'a');
       const pruneB = all.some((j) => ok(j) && j.kind === 'prune' && j.site === 'b');
-      return pruneA && sync && pruneB ? true : undefined;
+      // Retention applied to vm-a (the policy is deleted next: a backup that ends after that has no follow-up).
+      const madeA = all.filter((j) => j.policy === POLICY && j.kind === 'backup' && j.vm === 'vm-a' && j.state === 'succeeded').length;
+      const pruned = presentCopies('vm-a', 'a') < madeA;
+      return pruneA && sync && pruneB && pruned ? true : undefined;
     }, 45_000, 200);
 
     // Stop the churn, let every job end.
