@@ -750,15 +750,22 @@ class PublishedMarks {
   count = 0;
 
   constructor(
-    private readonly opts: Pick<JobServiceOptions, 'catalog' | 'clock' | 'changes'>,
-    /** Called for each job once it is marked published. */
+    private readonly opts: Pick<JobServiceOptions, 'catalog' | 'clock' | 'changes' | 'log'>,
+    /** Called for each job once it is marked published (or failed to be). */
     private readonly marked: (jobId: string) => void,
   ) {}
 
   add(jobId: string): void {
     this.pending.push(jobId);
     this.count++;
-    this.scheduled ??= setImmediate(() => this.flush());
+    this.scheduled ??= setImmediate(() => {
+      try {
+        this.flush();
+      } catch (err) {
+        // Left unpublished in the catalog: the next pass sends them again, and the queue dedupes.
+        this.opts.log.warn({ err }, 'marking published jobs failed; they will be published again');
+      }
+    });
   }
 
   /** Marks the acked jobs published now (also at the end of the pass, so its caller sees them marked). */

@@ -10,6 +10,11 @@
  *   policy. Every policy due in a round is fired together: one inventory read, the jobs inserted
  *   in one catalog transaction (JobService.startBatch), then one publish pass, so a due second's
  *   jobs reach the workers within milliseconds of their dueAt.
+ * - Ahead and spread. With `prepareLeadMs`, a due time's jobs are made that long before it and
+ *   held (`notBefore` = dueAt), so the due instant only publishes them. With a policy's
+ *   `schedule.spreadMs`, each VM is due at its own fixed offset after the schedule time
+ *   (spreadOffsetMs) and its job is held until then. Held jobs go out from a release timer armed
+ *   at the earliest `notBefore` (a query and a publish pass, not a round).
  * - State. The newest schedule time each policy fired for is kept in the catalog
  *   (`policy_runs`), written after its jobs; a job row carries (policy, vm, dueAt), and a VM that
  *   already has a job for a schedule time gets no second one. So a crash mid-fire fires the rest
