@@ -4,7 +4,8 @@
  * each agent with its own NATS connection, durable consumer, heartbeats, inventory and sim VMs).
  * It waits until the catalog holds every VM, then makes jobs due at a fixed rate for a fixed time,
  * round-robin over the agents: through policies (`--scale-driver policy`, the default: one policy
- * per second of the drive, its cron due at that second, covering `rate` VMs; the policy scheduler
+ * per second of the drive, its cron due at that second, covering `rate` VMs, each VM due at its own
+ * offset within the second by the policy's spread (`--scale-spread-ms`, 0: all at once); the policy scheduler
  * makes the jobs and stamps their dueAt: snapshot-management policies by default, each job a
  * snapshot create on the sim keeping 2, or backup policies with `--scale-job backup`), or through
  * the controller's API (`--scale-driver api`: snapshot lists, or backups with `--scale-job

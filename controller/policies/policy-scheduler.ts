@@ -215,11 +215,7 @@ export class PolicyScheduler {
     this.cancel = this.opts.timer.after(Math.max(0, delayMs), () => {
       this.cancel = undefined;
       let nextDelayMs = this.opts.tickMs;
-      // Jobs made ahead go out first: this wake may be their due time (a notBefore reached).
-      this.running = this.opts.jobs
-        .publishPending()
-        .catch((err: unknown) => this.opts.log.warn({ err }, 'dispatch pass failed; the round tries again'))
-        .then(() => this.round())
+      this.running = this.round()
         .then((wakeMs) => {
           nextDelayMs = Math.min(this.opts.tickMs, wakeMs - this.opts.clock.nowMs());
         })
